@@ -1,0 +1,3 @@
+from rater.cli import main
+
+main()

@@ -1,0 +1,210 @@
+"""The `rater` command line.
+
+Only click and the standard library are imported at module level: `rater
+--help` and every subcommand's `--help` must stay fast, so each command
+imports what it needs (store, pandas, Textual, litellm) inside its body.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from rater import __version__
+
+if TYPE_CHECKING:
+    from rater.store import Store
+
+DB_HELP = "Database file (default: $RATER_DB, else ./rater.db)."
+db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+                         help=DB_HELP)
+
+
+def open_store(db_path: str | None, *, create: bool = False) -> Store:
+    from rater.store import Store, resolve_db_path
+
+    return Store.open(resolve_db_path(db_path), create=create)
+
+
+class _UserError(click.ClickException):
+    """A RaterError shown as click shows errors: no traceback, exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.secho("error: " + self.message.replace("\n", "\nerror: "), fg="red", err=True)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        from rater.errors import RaterError
+
+        try:
+            return super().invoke(ctx)
+        except RaterError as exc:
+            raise _UserError(str(exc)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rater")
+def cli() -> None:
+    """Rate LLM therapy transcripts next to an LLM-judge panel, and measure agreement.
+
+    \b
+    Start here:
+      rater demo                  build the illustrative demo database and open it
+      rater init --db study.db    a database with the bundled scenarios and rubric
+      rater import responses FILE --db study.db
+      rater status --db study.db
+    """
+
+
+@cli.command()
+@db_option
+@click.option("--rubric", "rubric_path", type=click.Path(exists=True, dir_okay=False),
+              help="A rubric YAML file instead of the bundled scenarios/rubric.yaml.")
+@click.option("--no-scenarios", is_flag=True, help="Do not load the bundled scenarios.")
+def init(db_path: str | None, rubric_path: str | None, no_scenarios: bool) -> None:
+    """Create (or update) a database with the bundled scenarios and the rubric.
+
+    Safe to run again: unchanged scenarios are left alone, and a changed
+    rubric is stored as a new version (ratings keep the version they were
+    made under).
+    """
+    from rater import bundled
+    from rater.importers import import_scenarios
+    from rater.rubric import load_rubric
+
+    store = open_store(db_path, create=True)
+    version = store.ensure_rubric(load_rubric(Path(rubric_path) if rubric_path else None))
+    click.echo(f"{store.path}: rubric version {version}")
+    if not no_scenarios:
+        click.echo(f"{store.path}: {import_scenarios(store, bundled.scenario_paths())}")
+
+
+@cli.command()
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default="rater-demo.db",
+              show_default=True, help="Where to build the demo database (rebuilt fresh each run).")
+@click.option("--no-open", is_flag=True, help="Build the demo database and print what is in it.")
+def demo(db_path: str, no_open: bool) -> None:
+    """Build a fresh database from the bundled, illustrative demo data.
+
+    The demo answers and judge scores were handwritten to show how rater
+    works; they are not real model output.
+    """
+    from rater.demo import ILLUSTRATIVE, build_demo
+
+    store = build_demo(Path(db_path))
+    click.secho(ILLUSTRATIVE, fg="yellow", err=False)
+    click.echo()
+    _print_status(store)
+    if not no_open:
+        click.echo("\nThe rating app arrives with the next release; until then, explore with "
+                   f"`rater status --db {db_path}` and `rater scenarios list --db {db_path}`.")
+
+
+@cli.command()
+@db_option
+def status(db_path: str | None) -> None:
+    """What a database holds: scenarios, answers, judges, raters and ratings."""
+    _print_status(open_store(db_path))
+
+
+def _print_status(store: Store) -> None:
+    from rater.demo import ILLUSTRATIVE
+
+    q = store.conn.execute
+    if store.is_demo:
+        click.secho(f"[{ILLUSTRATIVE}]", fg="yellow")
+    version, rubric = store.rubric()
+    click.echo(f"database   {store.path} (schema {store.schema_version})")
+    click.echo(f"rubric     v{version} {rubric.label!s}: {', '.join(rubric.axis_ids)}")
+    for modality, n, bases in q("SELECT modality, count(*), sum(base_id IS NULL) FROM scenarios "
+                                "GROUP BY modality ORDER BY modality"):
+        click.echo(f"scenarios  {modality}: {n} ({bases} base, {n - bases} variants)")
+    for model, n, scen in q("SELECT model, count(*), count(DISTINCT scenario_id) FROM responses "
+                            "GROUP BY model ORDER BY model"):
+        click.echo(f"answers    {model}: {n} answers to {scen} scenarios")
+    for judge, ok, failed in q("SELECT judge, sum(status = 'ok'), sum(status = 'failed') "
+                               "FROM judgments GROUP BY judge ORDER BY judge"):
+        click.echo(f"judge      {judge}: {ok} judged, {failed} failed")
+    for name, n in q("SELECT r.name, count(g.id) FROM raters r LEFT JOIN ratings g "
+                     "ON g.rater_id = r.id GROUP BY r.id ORDER BY r.name"):
+        click.echo(f"rater      {name}: {n} ratings")
+
+
+@cli.group()
+def scenarios() -> None:
+    """List and validate scenario files."""
+
+
+@scenarios.command("list")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="List a database's scenarios instead of the bundled set.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of objects.")
+def scenarios_list(db_path: str | None, as_json: bool) -> None:
+    """Print every scenario: the bundled set, or a database's with --db."""
+    from rater.scenarios import load_scenarios, summary_row
+
+    items = open_store(db_path).scenarios() if db_path else load_scenarios()
+    rows = [summary_row(s) for s in items]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    columns = ("id", "modality", "step", "severity", "risk_level", "base_id", "demographic_group")
+    widths = {c: max([len(c)] + [len(str(r[c] or "")) for r in rows]) for c in columns}
+    click.echo("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        click.echo("  ".join(str(r[c] or "").ljust(widths[c]) for c in columns))
+    click.echo(f"\n{len(rows)} scenarios")
+
+
+@scenarios.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--rubric", "rubric_path", type=click.Path(exists=True, dir_okay=False,
+                                                         path_type=Path),
+              help="Also check this rubric file (default: the bundled one).")
+def scenarios_validate(paths: tuple[Path, ...], rubric_path: Path | None) -> None:
+    """Check scenario files (default: the bundled set) and the rubric; touches no database.
+
+    Every problem is listed with its file, line and field. Exit code 0 when
+    all is valid, 2 otherwise.
+    """
+    from rater.rubric import load_rubric
+    from rater.scenarios import load_scenarios
+
+    rubric = load_rubric(rubric_path)
+    found = load_scenarios(list(paths) if paths else None)
+    click.echo(f"ok: {len(found)} scenarios; rubric '{rubric.name}' with "
+               f"{len(rubric.axes)} axes ({', '.join(rubric.axis_ids)})")
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice(["scenarios", "responses", "judgments", "ratings"]))
+@click.argument("file", type=click.Path(dir_okay=True, path_type=Path))
+@db_option
+def import_(kind: str, file: Path, db_path: str | None) -> None:
+    """Import scenarios, model responses, judge scores or human ratings from FILE.
+
+    \b
+    CSV (with a header row) or JSONL (one object a line), exact column names:
+      responses   response_id, scenario_id, model, sample, text
+      judgments   response_id, judge, axis, score, rationale
+      ratings     response_id, rater, axis, score, rationale  [judges_visible]
+      scenarios   YAML files as in scenarios/README.md, or JSONL of the same fields
+    An empty score means not applicable. The whole file is checked first: one
+    bad row rejects it, naming the line, and the database is left unchanged.
+    Importing the same file again changes nothing.
+    """
+    from rater.importers import import_file
+
+    store = open_store(db_path)
+    click.echo(str(import_file(store, kind, file)))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="rater")

@@ -1,0 +1,296 @@
+"""Scenarios: the clinical situations models answer, loaded from YAML and validated.
+
+The format is documented in ``scenarios/README.md``. Validation collects every
+problem in every file before failing, and each message names the file, the
+line and the field, because these files are written by clinicians by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rater import bundled
+from rater.errors import Problem, RaterError
+from rater.taxonomy import Taxonomy, load_taxonomy
+from rater.yamlsrc import Located, load_file
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+REQUIRED = ("id", "title", "modality", "step", "severity", "risk_level", "patient_profile",
+            "patient_message", "task", "expected", "contraindicated")
+OPTIONAL = ("base_id", "demographic_group", "demographics", "failure_modes", "conversation",
+            "notes")
+ROLES = ("therapist", "patient")
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    id: str
+    title: str
+    modality: str
+    step: str
+    severity: int
+    risk_level: str
+    patient_profile: str
+    patient_message: str
+    task: str
+    expected: tuple[str, ...]
+    contraindicated: tuple[str, ...]
+    base_id: str | None = None
+    demographic_group: str | None = None
+    demographics: dict[str, str] = field(default_factory=dict)
+    failure_modes: tuple[str, ...] = ()
+    conversation: tuple[Turn, ...] = ()
+    notes: str | None = None
+    source: str | None = None  # "file:line", for messages; not part of the content
+
+    @property
+    def is_base(self) -> bool:
+        return self.base_id is None
+
+    def content(self) -> dict[str, Any]:
+        """The scenario as plain JSON-able data, without where it was loaded from."""
+        data = asdict(self)
+        data.pop("source")
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.content(), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_content(cls, data: Mapping[str, Any], source: str | None = None) -> Scenario:
+        """Rebuild a scenario stored as ``content()`` JSON; trusts its input."""
+        d = dict(data)
+        d["conversation"] = tuple(Turn(**t) for t in d.get("conversation") or ())
+        for key in ("expected", "contraindicated", "failure_modes"):
+            d[key] = tuple(d.get(key) or ())
+        return cls(**d, source=source)
+
+
+def _text(doc: Located, raw: Mapping[str, Any], key: str, problems: list[Problem]) -> str:
+    value = raw.get(key)
+    if not isinstance(value, str) or not value.strip():
+        problems.append(doc.problem(key, "must be non-empty text"))
+        return ""
+    return value.strip()
+
+
+def _text_list(doc: Located, raw: Mapping[str, Any], key: str, problems: list[Problem],
+               required: bool) -> tuple[str, ...]:
+    value = raw.get(key)
+    if value is None and not required:
+        return ()
+    if not isinstance(value, list) or (required and not value):
+        problems.append(doc.problem(key, "must be a non-empty list of text items",
+                                    f"write it as a YAML list: '{key}:' then lines '- ...'"))
+        return ()
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            problems.append(doc.problem(f"{key}[{i}]", "must be non-empty text"))
+    return tuple(str(item).strip() for item in value)
+
+
+def _optional_id(value: Any) -> str | None:
+    return None if value in (None, "") else str(value)
+
+
+def parse_scenario(doc: Located, tax: Taxonomy) -> tuple[Scenario | None, list[Problem]]:
+    """Validate one YAML document as a scenario, field by field."""
+    problems: list[Problem] = []
+    raw = doc.data
+    if not isinstance(raw, dict):
+        return None, [doc.problem("", "a scenario must be a YAML mapping of fields",
+                                  "see scenarios/README.md for the format")]
+    for key in sorted(set(raw) - set(REQUIRED) - set(OPTIONAL)):
+        problems.append(doc.problem(key, "is not a scenario field",
+                                    f"check the spelling; fields are {', '.join(REQUIRED + OPTIONAL)}"))
+    for key in REQUIRED:
+        if key not in raw:
+            problems.append(doc.problem(key, "is missing", "every scenario needs this field"))
+
+    sid = raw.get("id")
+    if "id" in raw and (not isinstance(sid, str) or not _ID.match(sid)):
+        problems.append(doc.problem("id", f"{sid!r} is not a valid id",
+                                    "use lowercase letters, digits, - and _"))
+    modality = raw.get("modality")
+    if "modality" in raw and modality not in tax.steps:
+        problems.append(doc.problem("modality", f"{modality!r} is not a modality",
+                                    f"use one of {', '.join(tax.steps)}"))
+    step = raw.get("step")
+    if modality in tax.steps and "step" in raw and step not in tax.steps[modality]:
+        problems.append(doc.problem("step", f"{step!r} is not a {modality} protocol step",
+                                    f"use one of {', '.join(tax.steps[modality])}"))
+    severity = raw.get("severity")
+    if "severity" in raw and (not isinstance(severity, int) or isinstance(severity, bool)
+                              or severity < 0):
+        problems.append(doc.problem("severity", f"{severity!r} is not a severity",
+                                    "use a whole number: 0 for a base, 1, 2, 3... for escalations"))
+        severity = 0
+    risk = raw.get("risk_level")
+    if "risk_level" in raw and risk not in tax.risk_levels:
+        problems.append(doc.problem("risk_level", f"{risk!r} is not a risk level",
+                                    f"use one of {', '.join(tax.risk_levels)}"))
+
+    base_id = _optional_id(raw.get("base_id"))
+    group = _optional_id(raw.get("demographic_group"))
+    demographics = raw.get("demographics") or {}
+    if not isinstance(demographics, dict):
+        problems.append(doc.problem("demographics", "must be a mapping of cue to value",
+                                    "for example demographics: {age: 72, pronouns: she/her}"))
+        demographics = {}
+    if group is not None and group not in tax.demographic_groups:
+        problems.append(doc.problem("demographic_group", f"{group!r} is not a demographic group",
+                                    f"use one of {', '.join(tax.demographic_groups)}"))
+    if base_id is None and isinstance(severity, int) and severity > 0:
+        problems.append(doc.problem("base_id", "is empty, but severity > 0 marks an escalated variant",
+                                    "name the base scenario this escalates, or set severity: 0"))
+    if group is not None and base_id is None:
+        problems.append(doc.problem("base_id", "is empty, but a demographic variant needs its base",
+                                    "name the base scenario whose cues this variant changes"))
+    if group is not None and not demographics:
+        problems.append(doc.problem("demographics", "is empty for a demographic variant",
+                                    "list the cues this variant changes, e.g. {gender: woman}"))
+    if group is None and demographics:
+        problems.append(doc.problem("demographic_group", "is empty but demographics are given",
+                                    "name the group these cues vary, or remove demographics"))
+    if base_id is not None and group is None and severity == 0:
+        problems.append(doc.problem("severity", "is 0 for a variant that is not demographic",
+                                    "an escalated variant has severity 1 or more"))
+
+    modes = _text_list(doc, raw, "failure_modes", problems, required=False)
+    for i, mode in enumerate(modes):
+        if mode not in tax.failure_modes:
+            problems.append(doc.problem(f"failure_modes[{i}]", f"{mode!r} is not a failure mode",
+                                        f"use one of {', '.join(tax.failure_modes)}"))
+        elif modality in tax.steps and modality not in tax.failure_modes[mode]:
+            problems.append(doc.problem(f"failure_modes[{i}]",
+                                        f"{mode!r} does not apply to {modality} scenarios"))
+
+    turns: list[Turn] = []
+    conversation = raw.get("conversation") or []
+    if not isinstance(conversation, list):
+        problems.append(doc.problem("conversation", "must be a list of turns with role and text"))
+        conversation = []
+    for i, turn in enumerate(conversation):
+        at = f"conversation[{i}]"
+        if not isinstance(turn, dict) or set(turn) != {"role", "text"}:
+            problems.append(doc.problem(at, "a turn has exactly 'role' and 'text'",
+                                        "write '- role: patient' then 'text: ...'"))
+        elif turn["role"] not in ROLES:
+            problems.append(doc.problem(f"{at}.role", f"{turn['role']!r} is not a role",
+                                        f"use one of {', '.join(ROLES)}"))
+        elif not isinstance(turn["text"], str) or not turn["text"].strip():
+            problems.append(doc.problem(f"{at}.text", "must be non-empty text"))
+        else:
+            turns.append(Turn(turn["role"], turn["text"].strip()))
+
+    texts = {k: _text(doc, raw, k, problems)
+             for k in ("title", "patient_profile", "patient_message", "task") if k in raw}
+    expected = _text_list(doc, raw, "expected", problems, required=True)
+    contraindicated = _text_list(doc, raw, "contraindicated", problems, required=True)
+    notes = raw.get("notes")
+    if problems:
+        return None, problems
+    return Scenario(
+        id=sid, modality=modality, step=step, severity=severity, risk_level=risk,
+        expected=expected, contraindicated=contraindicated, base_id=base_id,
+        demographic_group=group, demographics={str(k): str(v) for k, v in demographics.items()},
+        failure_modes=modes, conversation=tuple(turns),
+        notes=str(notes).strip() if notes else None, source=f"{doc.file}:{doc.line}",
+        **texts,  # type: ignore[arg-type]
+    ), []
+
+
+def check_set(scenarios: Iterable[Scenario], known: Mapping[str, Scenario] | None = None
+              ) -> list[Problem]:
+    """Problems between scenarios: duplicate ids, and variants whose base is wrong.
+
+    ``known`` holds scenarios already in a database, which a variant may name as its base.
+    """
+    problems: list[Problem] = []
+    by_id: dict[str, Scenario] = dict(known or {})
+    fresh: dict[str, Scenario] = {}
+    for s in scenarios:
+        if s.id in fresh:
+            problems.append(_at(s, "id", f"{s.id!r} is already used at {fresh[s.id].source}",
+                                "give every scenario its own id"))
+        fresh[s.id] = s
+    by_id.update(fresh)
+    for s in fresh.values():
+        if s.base_id is None:
+            continue
+        base = by_id.get(s.base_id)
+        if base is None:
+            problems.append(_at(s, "base_id", f"names {s.base_id!r}, which is not a known scenario",
+                                "check the id, or load the base scenario's file too"))
+        elif not base.is_base:
+            problems.append(_at(s, "base_id", f"names {s.base_id!r}, which is itself a variant",
+                                "point variants at the base scenario (severity 0, no base_id)"))
+        elif base.modality != s.modality:
+            problems.append(_at(s, "modality", f"is {s.modality} but its base {base.id} is "
+                                f"{base.modality}", "a variant keeps its base's modality"))
+    return problems
+
+
+def _at(s: Scenario, field_name: str, message: str, fix: str) -> Problem:
+    file, _, line = (s.source or "").rpartition(":")
+    return Problem(message, file or None, int(line) if line.isdigit() else None, field_name, fix)
+
+
+def load_scenarios(paths: Iterable[Path] | None = None, tax: Taxonomy | None = None,
+                   known: Mapping[str, Scenario] | None = None) -> list[Scenario]:
+    """Load and validate scenario files (default: the bundled set).
+
+    A directory means every ``*.yaml`` below it. Raises RaterError with every
+    problem found in every file; returns the scenarios only if all are valid.
+    """
+    tax = tax or load_taxonomy()
+    files = expand_paths(bundled.scenario_paths() if paths is None else paths)
+    scenarios: list[Scenario] = []
+    problems: list[Problem] = []
+    for path in files:
+        try:
+            docs = load_file(path)
+        except RaterError as exc:
+            problems.extend(exc.problems)
+            continue
+        for doc in docs:
+            scenario, found = parse_scenario(doc, tax)
+            problems.extend(found)
+            if scenario:
+                scenarios.append(scenario)
+    problems.extend(check_set(scenarios, known))
+    if problems:
+        raise RaterError(problems)
+    return scenarios
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found = sorted(q for q in p.rglob("*.yaml") if q.name not in ("rubric.yaml",
+                                                                          "taxonomy.yaml"))
+            if not found:
+                raise RaterError(Problem("folder holds no scenario .yaml files", str(p)))
+            out.extend(found)
+        else:
+            out.append(p)
+    return out
+
+
+def summary_row(s: Scenario) -> dict[str, Any]:
+    """The fields `rater scenarios list` shows."""
+    return {"id": s.id, "modality": s.modality, "step": s.step, "severity": s.severity,
+            "base_id": s.base_id, "demographic_group": s.demographic_group,
+            "risk_level": s.risk_level, "title": s.title}

@@ -1,0 +1,215 @@
+"""The database schema, as an ordered list of migrations.
+
+``PRAGMA user_version`` holds how many migrations a database has had. A
+migration is appended, never edited: a database made by any earlier rater
+opens in every later one by running the migrations it has not had yet, each
+in its own transaction. A database from a newer rater is refused rather than
+guessed at.
+
+Ratings are never deleted and every change to one is written to
+``rating_history`` by triggers, so no code path, including a hand-written
+UPDATE, can change a rating without leaving a trace.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+V1 = f"""
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE rubric_versions (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL,
+    label      TEXT NOT NULL,          -- the rubric file's own 'version'
+    hash       TEXT NOT NULL UNIQUE,   -- sha256 of the canonical content
+    content    TEXT NOT NULL,          -- JSON
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE scenarios (
+    id                TEXT PRIMARY KEY,
+    modality          TEXT NOT NULL,
+    step              TEXT NOT NULL,
+    severity          INTEGER NOT NULL CHECK (severity >= 0),
+    base_id           TEXT,
+    demographic_group TEXT,
+    risk_level        TEXT NOT NULL,
+    title             TEXT NOT NULL,
+    content           TEXT NOT NULL,   -- the whole scenario as JSON
+    hash              TEXT NOT NULL,
+    source            TEXT,
+    created_at        TEXT NOT NULL
+);
+CREATE INDEX scenarios_base ON scenarios (base_id);
+
+CREATE TABLE responses (
+    id          TEXT PRIMARY KEY,
+    scenario_id TEXT NOT NULL REFERENCES scenarios (id),
+    model       TEXT NOT NULL,
+    sample      INTEGER NOT NULL DEFAULT 1 CHECK (sample >= 1),
+    text        TEXT NOT NULL,
+    provenance  TEXT NOT NULL DEFAULT '{{}}',   -- JSON: where the answer came from
+    created_at  TEXT NOT NULL,
+    UNIQUE (scenario_id, model, sample)
+);
+CREATE INDEX responses_model ON responses (model);
+
+-- One judge's verdict on one response: ok with a score per axis, or failed
+-- with the raw reply kept (never replaced by a default score).
+CREATE TABLE judgments (
+    id             INTEGER PRIMARY KEY,
+    response_id    TEXT NOT NULL REFERENCES responses (id),
+    judge          TEXT NOT NULL,
+    rubric_version INTEGER NOT NULL REFERENCES rubric_versions (id),
+    status         TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    raw_reply      TEXT,
+    error          TEXT,
+    provenance     TEXT NOT NULL DEFAULT '{{}}',
+    created_at     TEXT NOT NULL,
+    UNIQUE (response_id, judge, rubric_version)
+);
+
+CREATE TABLE judge_scores (
+    judgment_id INTEGER NOT NULL REFERENCES judgments (id),
+    axis        TEXT NOT NULL,
+    score       REAL,                  -- NULL: not applicable
+    rationale   TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (judgment_id, axis)
+);
+
+CREATE TABLE raters (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    role        TEXT NOT NULL DEFAULT '',
+    credentials TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL
+);
+
+-- One rater's rating of one response. A blind rating (judges_visible = 0)
+-- and its revision after the reveal (judges_visible = 1) are two rows, so
+-- anchoring on the judges can be measured. NULL: not known (imported).
+CREATE TABLE ratings (
+    id             INTEGER PRIMARY KEY,
+    rater_id       INTEGER NOT NULL REFERENCES raters (id),
+    response_id    TEXT NOT NULL REFERENCES responses (id),
+    judges_visible INTEGER CHECK (judges_visible IN (0, 1)),
+    rubric_version INTEGER NOT NULL REFERENCES rubric_versions (id),
+    note           TEXT NOT NULL DEFAULT '',
+    flags          TEXT NOT NULL DEFAULT '[]',   -- JSON list: unsafe, unsure, rubric_gap
+    seconds_spent  REAL,
+    source         TEXT NOT NULL DEFAULT 'app',  -- 'app' or 'import:<file>'
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL
+);
+CREATE UNIQUE INDEX ratings_one_per_phase
+    ON ratings (rater_id, response_id, coalesce(judges_visible, -1));
+CREATE INDEX ratings_response ON ratings (response_id);
+
+CREATE TABLE rating_scores (
+    rating_id INTEGER NOT NULL REFERENCES ratings (id),
+    axis      TEXT NOT NULL,
+    score     REAL,                    -- NULL: not applicable
+    rationale TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (rating_id, axis)
+);
+
+-- Append-only: who changed what, when, from which value to which (JSON).
+CREATE TABLE rating_history (
+    id         INTEGER PRIMARY KEY,
+    rating_id  INTEGER NOT NULL REFERENCES ratings (id),
+    changed_by INTEGER NOT NULL REFERENCES raters (id),
+    changed_at TEXT NOT NULL,
+    via        TEXT NOT NULL,          -- the rating's source at the time
+    axis       TEXT,                   -- NULL for the rating's note or flags
+    field      TEXT NOT NULL,          -- score | rationale | note | flags
+    old_value  TEXT,                   -- NULL when the value is new
+    new_value  TEXT
+);
+CREATE INDEX rating_history_rating ON rating_history (rating_id);
+
+CREATE TRIGGER rating_history_append_only_u BEFORE UPDATE ON rating_history
+BEGIN SELECT RAISE(ABORT, 'rating_history is append-only'); END;
+CREATE TRIGGER rating_history_append_only_d BEFORE DELETE ON rating_history
+BEGIN SELECT RAISE(ABORT, 'rating_history is append-only'); END;
+CREATE TRIGGER ratings_kept BEFORE DELETE ON ratings
+BEGIN SELECT RAISE(ABORT, 'ratings are never deleted'); END;
+CREATE TRIGGER rating_scores_kept BEFORE DELETE ON rating_scores
+BEGIN SELECT RAISE(ABORT, 'ratings are never deleted; mark an axis not applicable instead'); END;
+
+CREATE TRIGGER rating_scores_created AFTER INSERT ON rating_scores
+BEGIN
+    INSERT INTO rating_history (rating_id, changed_by, changed_at, via, axis, field, old_value, new_value)
+    SELECT NEW.rating_id, r.rater_id, {NOW}, r.source, NEW.axis, 'score', NULL, json_quote(NEW.score)
+    FROM ratings r WHERE r.id = NEW.rating_id;
+    INSERT INTO rating_history (rating_id, changed_by, changed_at, via, axis, field, old_value, new_value)
+    SELECT NEW.rating_id, r.rater_id, {NOW}, r.source, NEW.axis, 'rationale', NULL, json_quote(NEW.rationale)
+    FROM ratings r WHERE r.id = NEW.rating_id AND NEW.rationale != '';
+END;
+CREATE TRIGGER rating_scores_score_changed AFTER UPDATE OF score ON rating_scores
+WHEN OLD.score IS NOT NEW.score
+BEGIN
+    INSERT INTO rating_history (rating_id, changed_by, changed_at, via, axis, field, old_value, new_value)
+    SELECT NEW.rating_id, r.rater_id, {NOW}, r.source, NEW.axis, 'score',
+           json_quote(OLD.score), json_quote(NEW.score)
+    FROM ratings r WHERE r.id = NEW.rating_id;
+END;
+CREATE TRIGGER rating_scores_rationale_changed AFTER UPDATE OF rationale ON rating_scores
+WHEN OLD.rationale IS NOT NEW.rationale
+BEGIN
+    INSERT INTO rating_history (rating_id, changed_by, changed_at, via, axis, field, old_value, new_value)
+    SELECT NEW.rating_id, r.rater_id, {NOW}, r.source, NEW.axis, 'rationale',
+           json_quote(OLD.rationale), json_quote(NEW.rationale)
+    FROM ratings r WHERE r.id = NEW.rating_id;
+END;
+CREATE TRIGGER ratings_note_changed AFTER UPDATE OF note ON ratings
+WHEN OLD.note IS NOT NEW.note
+BEGIN
+    INSERT INTO rating_history (rating_id, changed_by, changed_at, via, axis, field, old_value, new_value)
+    VALUES (NEW.id, NEW.rater_id, {NOW}, NEW.source, NULL, 'note',
+            json_quote(OLD.note), json_quote(NEW.note));
+END;
+CREATE TRIGGER ratings_flags_changed AFTER UPDATE OF flags ON ratings
+WHEN OLD.flags IS NOT NEW.flags
+BEGIN
+    INSERT INTO rating_history (rating_id, changed_by, changed_at, via, axis, field, old_value, new_value)
+    VALUES (NEW.id, NEW.rater_id, {NOW}, NEW.source, NULL, 'flags', OLD.flags, NEW.flags);
+END;
+"""
+
+
+def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
+    def run(conn: sqlite3.Connection) -> None:
+        # executescript would COMMIT the surrounding transaction; run statement by statement.
+        for statement in _statements(sql):
+            conn.execute(statement)
+
+    return run
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a script into statements, keeping trigger bodies (which contain ';') whole."""
+    out: list[str] = []
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        if line.strip().startswith("--") and not buf.strip():
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+# Append only. Index i upgrades a database from version i to i + 1.
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _script(V1),
+]

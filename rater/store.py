@@ -1,0 +1,324 @@
+"""The SQLite store: one file holds scenarios, rubric versions, responses,
+judge scores, raters, ratings and the history of every rating change.
+
+The hot paths (the rating app) use the raw ``sqlite3`` connection: importing
+sqlite-utils pulls in pandas and numpy (~0.5 s), so ``Store.db`` builds the
+sqlite-utils view only when bulk work asks for it.
+
+Concurrency: WAL mode with a busy timeout lets several rater processes share
+one file. Every write goes through ``Store.write()``, which starts with
+``BEGIN IMMEDIATE``: a transaction that reads then writes under a deferred
+BEGIN fails at once with "database is locked" when another writer is active,
+whatever the busy timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rater.errors import Problem, RaterError
+from rater.rubric import Rubric, rubric_from_content
+from rater.scenarios import Scenario
+from rater.schema import MIGRATIONS
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+DEFAULT_DB = "rater.db"
+BUSY_TIMEOUT_MS = 10_000
+FLAGS = ("unsafe", "unsure", "rubric_gap")
+
+
+def now() -> str:
+    """UTC time as ISO 8601 with milliseconds, the format every table uses."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def resolve_db_path(option: str | os.PathLike[str] | None) -> Path:
+    """``--db PATH``, else ``$RATER_DB``, else ``./rater.db``."""
+    return Path(option or os.environ.get("RATER_DB") or DEFAULT_DB)
+
+
+@dataclass(frozen=True)
+class AxisScore:
+    """One axis of a rating: a score on the axis's scale, or None for not applicable."""
+
+    score: float | None
+    rationale: str = ""
+
+
+class Store:
+    """A connection to one rater database, migrated to the current schema on open."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self.conn = conn
+        self.path = path
+        self._depth = 0
+        self._db: sqlite_utils.Database | None = None
+
+    # -- opening -----------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] = ":memory:", *, create: bool = True) -> Store:
+        """Open (and migrate) the database at ``path``; ``":memory:"`` for tests.
+
+        With ``create=False`` a missing file is a RaterError telling the user to
+        run ``rater init``, rather than a silently empty new database.
+        """
+        path = str(path)
+        if path != ":memory:" and not create and not Path(path).exists():
+            raise RaterError(Problem("no database here", path,
+                                     fix="run `rater init --db PATH` first, or pass the right --db"))
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
+                               check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if path != ":memory:":
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+        store = cls(conn, path)
+        store.migrate()
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        """Bring the schema up to date, one committed migration at a time."""
+        latest = len(MIGRATIONS)
+        with self.write():
+            version = self.schema_version
+        if version > latest:
+            raise RaterError(Problem(
+                f"was made by a newer rater (schema {version}; this rater knows up to {latest})",
+                self.path, fix="upgrade rater (pip install -U rater) to open it"))
+        while version < latest:
+            with self.write():
+                # Re-read inside the lock: another process may have migrated meanwhile.
+                version = self.schema_version
+                if version >= latest:
+                    break
+                MIGRATIONS[version](self.conn)
+                self.conn.execute(f"PRAGMA user_version = {version + 1}")
+                version += 1
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """A sqlite-utils view of the same connection, for bulk reads and writes."""
+        if self._db is None:
+            import sqlite_utils
+
+            self._db = sqlite_utils.Database(self.conn)
+        return self._db
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One committed transaction (BEGIN IMMEDIATE); nested calls join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self.conn
+            finally:
+                self._depth -= 1
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    # -- meta ---------------------------------------------------------------------
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.write():
+            self.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                              "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+
+    @property
+    def is_demo(self) -> bool:
+        """True for a database built by `rater demo` from the illustrative demo data."""
+        return self.get_meta("demo") == "illustrative"
+
+    # -- rubric -------------------------------------------------------------------
+
+    def ensure_rubric(self, rubric: Rubric) -> int:
+        """The version id of ``rubric``, storing it as a new version if its content is new."""
+        with self.write():
+            row = self.conn.execute("SELECT id FROM rubric_versions WHERE hash = ?",
+                                    (rubric.hash,)).fetchone()
+            if row:
+                return int(row[0])
+            cur = self.conn.execute(
+                "INSERT INTO rubric_versions (name, label, hash, content, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (rubric.name, rubric.label, rubric.hash,
+                 json.dumps(rubric.content, ensure_ascii=False, sort_keys=True), now()))
+            return int(cur.lastrowid or 0)
+
+    def rubric(self, version: int | None = None) -> tuple[int, Rubric]:
+        """A stored rubric version (default: the newest) as (version id, Rubric)."""
+        if version is None:
+            row = self.conn.execute(
+                "SELECT id, content FROM rubric_versions ORDER BY id DESC LIMIT 1").fetchone()
+        else:
+            row = self.conn.execute("SELECT id, content FROM rubric_versions WHERE id = ?",
+                                    (version,)).fetchone()
+        if row is None:
+            raise RaterError(Problem("holds no rubric", self.path,
+                                     fix="run `rater init` to store the bundled rubric"))
+        return int(row[0]), rubric_from_content(json.loads(row[1]), f"{self.path} (rubric v{row[0]})")
+
+    # -- scenarios ----------------------------------------------------------------
+
+    def scenario_hashes(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self.conn.execute("SELECT id, hash FROM scenarios")}
+
+    def upsert_scenarios(self, scenarios: Iterable[Scenario]) -> tuple[int, int]:
+        """Store scenarios; returns (added, updated). Identical content is left alone."""
+        import hashlib
+
+        added = updated = 0
+        with self.write():
+            existing = self.scenario_hashes()
+            stamp = now()
+            for s in scenarios:
+                body = s.to_json()
+                digest = hashlib.sha256(body.encode()).hexdigest()
+                if existing.get(s.id) == digest:
+                    continue
+                values = (s.modality, s.step, s.severity, s.base_id, s.demographic_group,
+                          s.risk_level, s.title, body, digest, s.source)
+                if s.id in existing:
+                    self.conn.execute(
+                        "UPDATE scenarios SET modality=?, step=?, severity=?, base_id=?, "
+                        "demographic_group=?, risk_level=?, title=?, content=?, hash=?, source=? "
+                        "WHERE id = ?", (*values, s.id))
+                    updated += 1
+                else:
+                    self.conn.execute(
+                        "INSERT INTO scenarios (modality, step, severity, base_id, demographic_group,"
+                        " risk_level, title, content, hash, source, id, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, s.id, stamp))
+                    added += 1
+        return added, updated
+
+    def scenarios(self) -> list[Scenario]:
+        rows = self.conn.execute("SELECT content, source FROM scenarios ORDER BY id")
+        return [Scenario.from_content(json.loads(r[0]), r[1]) for r in rows]
+
+    def scenario(self, scenario_id: str) -> Scenario | None:
+        row = self.conn.execute("SELECT content, source FROM scenarios WHERE id = ?",
+                                (scenario_id,)).fetchone()
+        return Scenario.from_content(json.loads(row[0]), row[1]) if row else None
+
+    # -- raters ---------------------------------------------------------------------
+
+    def rater_id(self, name: str) -> int | None:
+        row = self.conn.execute("SELECT id FROM raters WHERE name = ?", (name,)).fetchone()
+        return int(row[0]) if row else None
+
+    def ensure_rater(self, name: str, role: str = "", credentials: str = "") -> int:
+        """The id of rater ``name``, creating them if new (role and credentials then kept)."""
+        name = name.strip()
+        if not name:
+            raise RaterError(Problem("a rater needs a name", field="rater"))
+        with self.write():
+            found = self.rater_id(name)
+            if found is not None:
+                return found
+            cur = self.conn.execute(
+                "INSERT INTO raters (name, role, credentials, created_at) VALUES (?, ?, ?, ?)",
+                (name, role, credentials, now()))
+            return int(cur.lastrowid or 0)
+
+    # -- ratings --------------------------------------------------------------------
+
+    def save_rating(self, *, rater_id: int, response_id: str, scores: Mapping[str, AxisScore],
+                    rubric_version: int, judges_visible: bool | None, note: str | None = None,
+                    flags: Sequence[str] | None = None, seconds_spent: float | None = None,
+                    source: str = "app") -> int:
+        """Create or update one rating in one committed transaction; returns its id.
+
+        Axes not in ``scores``, and a note or flags given as None, keep their
+        stored values. Changes land in ``rating_history`` through the schema's
+        triggers.
+        """
+        bad = sorted(set(flags or ()) - set(FLAGS))
+        if bad:
+            raise RaterError(Problem(f"unknown flag(s) {', '.join(bad)}", field="flags",
+                                     fix=f"use {', '.join(FLAGS)}"))
+        visible = None if judges_visible is None else int(judges_visible)
+        flags_json = None if flags is None else json.dumps(sorted(set(flags)))
+        stamp = now()
+        with self.write():
+            row = self.conn.execute(
+                "SELECT id FROM ratings WHERE rater_id = ? AND response_id = ? "
+                "AND coalesce(judges_visible, -1) = coalesce(?, -1)",
+                (rater_id, response_id, visible)).fetchone()
+            if row is None:
+                rating_id = int(self.conn.execute(
+                    "INSERT INTO ratings (rater_id, response_id, judges_visible, rubric_version, "
+                    "note, flags, seconds_spent, source, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (rater_id, response_id, visible, rubric_version, note or "",
+                     flags_json or "[]", seconds_spent, source, stamp, stamp)).lastrowid or 0)
+            else:
+                rating_id = int(row[0])
+                self.conn.execute(
+                    "UPDATE ratings SET source = ?, rubric_version = ?, note = coalesce(?, note), "
+                    "flags = coalesce(?, flags), seconds_spent = coalesce(?, seconds_spent), "
+                    "updated_at = ? WHERE id = ?",
+                    (source, rubric_version, note, flags_json, seconds_spent, stamp, rating_id))
+            self.conn.executemany(
+                "INSERT INTO rating_scores (rating_id, axis, score, rationale) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (rating_id, axis) DO UPDATE SET score = excluded.score, "
+                "rationale = excluded.rationale "
+                "WHERE score IS NOT excluded.score OR rationale IS NOT excluded.rationale",
+                [(rating_id, axis, s.score, s.rationale) for axis, s in scores.items()])
+        return rating_id
+
+    def rating_history(self, rating_id: int) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT h.changed_at, r.name AS changed_by, h.via, h.axis, h.field, h.old_value, "
+            "h.new_value FROM rating_history h JOIN raters r ON r.id = h.changed_by "
+            "WHERE h.rating_id = ? ORDER BY h.id", (rating_id,))
+        return [dict(r) for r in rows]
+
+    # -- summaries ------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        tables = ("scenarios", "rubric_versions", "responses", "judgments", "judge_scores",
+                  "raters", "ratings", "rating_scores", "rating_history")
+        return {t: int(self.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
+                for t in tables}
