@@ -205,6 +205,25 @@ def import_(kind: str, file: Path, db_path: str | None) -> None:
     click.echo(str(import_file(store, kind, file)))
 
 
+def _register_command_modules() -> None:
+    """Add the commands of every module in rater/commands (each lists them in COMMANDS).
+
+    Those modules import only click at module level, like this one.
+    """
+    import importlib
+    import pkgutil
+
+    from rater import commands
+
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"rater.commands.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            cli.add_command(command)
+
+
+_register_command_modules()
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="rater")

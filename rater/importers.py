@@ -16,12 +16,13 @@ An empty score means not applicable, which the rubric must allow for that axis.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 from rater.errors import Problem, RaterError
 from rater.rubric import Rubric
@@ -36,6 +37,7 @@ JUDGMENT_COLUMNS = ("response_id", "judge", "axis", "score", "rationale")
 RATING_COLUMNS = ("response_id", "rater", "axis", "score", "rationale")
 KINDS = ("scenarios", "responses", "judgments", "ratings")
 MAX_SHOWN = 25
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -50,21 +52,35 @@ class ImportResult:
                 f"{self.unchanged} unchanged")
 
 
+UNCHANGED = Problem("nothing was imported; the database is unchanged")
+
+
 def _fail(problems: list[Problem]) -> None:
-    if not problems:
-        return
-    shown = problems[:MAX_SHOWN]
-    if len(problems) > MAX_SHOWN:
-        shown.append(Problem(f"... and {len(problems) - MAX_SHOWN} more problems"))
-    shown.append(Problem("nothing was imported; the database is unchanged"))
-    raise RaterError(shown)
+    if problems:
+        raise RaterError(problems)
+
+
+def _all_or_nothing(importer: Callable[P, ImportResult]) -> Callable[P, ImportResult]:
+    """Cap the problems listed and say that nothing was written."""
+
+    @functools.wraps(importer)
+    def run(*args: P.args, **kwargs: P.kwargs) -> ImportResult:
+        try:
+            return importer(*args, **kwargs)
+        except RaterError as exc:
+            shown = exc.problems[:MAX_SHOWN]
+            if len(exc.problems) > MAX_SHOWN:
+                shown.append(Problem(f"... and {len(exc.problems) - MAX_SHOWN} more problems"))
+            raise RaterError([*shown, UNCHANGED]) from None
+
+    return run
 
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _score(value: Any) -> float | None | str:
+def _score(value: Any) -> float | str | None:
     """A score as a number, None when empty, or the reason it is not a number."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -100,6 +116,7 @@ def _scored_row(path: Path, line: int, row: dict[str, Any], rubric: Rubric,
 
 # -- scenarios ---------------------------------------------------------------------
 
+@_all_or_nothing
 def import_scenarios(store: Store, paths: Iterable[Path]) -> ImportResult:
     """YAML scenario files (or folders of them), or JSONL with one scenario a line."""
     paths = list(paths)
@@ -144,6 +161,7 @@ def _scenario_fields() -> tuple[str, ...]:
 
 # -- responses ---------------------------------------------------------------------
 
+@_all_or_nothing
 def import_responses(store: Store, path: Path, provenance: dict[str, Any] | None = None
                      ) -> ImportResult:
     scenario_ids = set(store.scenario_hashes())
@@ -241,6 +259,7 @@ def _read_scored(store: Store, path: Path, who: str, columns: tuple[str, ...],
     return groups, extras, problems
 
 
+@_all_or_nothing
 def import_judgments(store: Store, path: Path) -> ImportResult:
     version, _ = store.rubric()
     groups, _, problems = _read_scored(store, path, "judge", JUDGMENT_COLUMNS)
@@ -287,7 +306,7 @@ def import_judgments(store: Store, path: Path) -> ImportResult:
 
 # -- human ratings -----------------------------------------------------------------
 
-def _visible(value: Any) -> bool | None | str:
+def _visible(value: Any) -> bool | str | None:
     text = _text(value).lower()
     if text in ("", "none", "null"):
         return None
@@ -298,6 +317,7 @@ def _visible(value: Any) -> bool | None | str:
     return f"{value!r} is not yes or no"
 
 
+@_all_or_nothing
 def import_ratings(store: Store, path: Path) -> ImportResult:
     version, _ = store.rubric()
     groups, extras, problems = _read_scored(store, path, "rater", RATING_COLUMNS,

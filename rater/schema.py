@@ -184,6 +184,21 @@ END;
 """
 
 
+# The rating app keeps a half-finished rating on every keystroke, so a crash or
+# restart gives it back; and each rater's queue order is shuffled with a seed
+# of their own, kept so the order survives restarts.
+V2 = """
+CREATE TABLE drafts (
+    rater_id    INTEGER NOT NULL REFERENCES raters (id),
+    response_id TEXT NOT NULL REFERENCES responses (id),
+    data        TEXT NOT NULL,   -- JSON: scores, note, flags, focus
+    updated_at  TEXT NOT NULL,
+    PRIMARY KEY (rater_id, response_id)
+);
+ALTER TABLE raters ADD COLUMN queue_seed INTEGER;
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def run(conn: sqlite3.Connection) -> None:
         # executescript would COMMIT the surrounding transaction; run statement by statement.
@@ -212,4 +227,5 @@ def _statements(sql: str) -> list[str]:
 # Append only. Index i upgrades a database from version i to i + 1.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(V1),
+    _script(V2),
 ]
