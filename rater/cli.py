@@ -9,24 +9,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from rater import __version__
-
-if TYPE_CHECKING:
-    from rater.store import Store
-
-DB_HELP = "Database file (default: $RATER_DB, else ./rater.db)."
-db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
-                         help=DB_HELP)
-
-
-def open_store(db_path: str | None, *, create: bool = False) -> Store:
-    from rater.store import Store, resolve_db_path
-
-    return Store.open(resolve_db_path(db_path), create=create)
+from rater.cliutil import db_option, open_store, print_status
 
 
 class _UserError(click.ClickException):
@@ -86,54 +74,10 @@ def init(db_path: str | None, rubric_path: str | None, no_scenarios: bool) -> No
 
 
 @cli.command()
-@click.option("--db", "db_path", type=click.Path(dir_okay=False), default="rater-demo.db",
-              show_default=True, help="Where to build the demo database (rebuilt fresh each run).")
-@click.option("--no-open", is_flag=True, help="Build the demo database and print what is in it.")
-def demo(db_path: str, no_open: bool) -> None:
-    """Build a fresh database from the bundled, illustrative demo data.
-
-    The demo answers and judge scores were handwritten to show how rater
-    works; they are not real model output.
-    """
-    from rater.demo import ILLUSTRATIVE, build_demo
-
-    store = build_demo(Path(db_path))
-    click.secho(ILLUSTRATIVE, fg="yellow", err=False)
-    click.echo()
-    _print_status(store)
-    if not no_open:
-        click.echo("\nThe rating app arrives with the next release; until then, explore with "
-                   f"`rater status --db {db_path}` and `rater scenarios list --db {db_path}`.")
-
-
-@cli.command()
 @db_option
 def status(db_path: str | None) -> None:
     """What a database holds: scenarios, answers, judges, raters and ratings."""
-    _print_status(open_store(db_path))
-
-
-def _print_status(store: Store) -> None:
-    from rater.demo import ILLUSTRATIVE
-
-    q = store.conn.execute
-    if store.is_demo:
-        click.secho(f"[{ILLUSTRATIVE}]", fg="yellow")
-    version, rubric = store.rubric()
-    click.echo(f"database   {store.path} (schema {store.schema_version})")
-    click.echo(f"rubric     v{version} {rubric.label!s}: {', '.join(rubric.axis_ids)}")
-    for modality, n, bases in q("SELECT modality, count(*), sum(base_id IS NULL) FROM scenarios "
-                                "GROUP BY modality ORDER BY modality"):
-        click.echo(f"scenarios  {modality}: {n} ({bases} base, {n - bases} variants)")
-    for model, n, scen in q("SELECT model, count(*), count(DISTINCT scenario_id) FROM responses "
-                            "GROUP BY model ORDER BY model"):
-        click.echo(f"answers    {model}: {n} answers to {scen} scenarios")
-    for judge, ok, failed in q("SELECT judge, sum(status = 'ok'), sum(status = 'failed') "
-                               "FROM judgments GROUP BY judge ORDER BY judge"):
-        click.echo(f"judge      {judge}: {ok} judged, {failed} failed")
-    for name, n in q("SELECT r.name, count(g.id) FROM raters r LEFT JOIN ratings g "
-                     "ON g.rater_id = r.id GROUP BY r.id ORDER BY r.name"):
-        click.echo(f"rater      {name}: {n} ratings")
+    print_status(open_store(db_path))
 
 
 @cli.group()

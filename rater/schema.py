@@ -199,6 +199,27 @@ ALTER TABLE raters ADD COLUMN queue_seed INTEGER;
 """
 
 
+# Calibration (rater calibrate): a fitted correction per judge and axis is a
+# versioned calibration; calibrated scores sit beside the raw ones, which are
+# never changed.
+V3 = """
+CREATE TABLE calibrations (
+    id         INTEGER PRIMARY KEY,
+    hash       TEXT NOT NULL UNIQUE,   -- sha256 of the content
+    method     TEXT NOT NULL,          -- linear | isotonic
+    content    TEXT NOT NULL,          -- JSON: per judge and axis, the fitted map and its CV report
+    created_at TEXT NOT NULL
+);
+CREATE TABLE calibrated_scores (
+    judgment_id    INTEGER NOT NULL REFERENCES judgments (id),
+    axis           TEXT NOT NULL,
+    calibration_id INTEGER NOT NULL REFERENCES calibrations (id),
+    score          REAL,
+    PRIMARY KEY (judgment_id, axis, calibration_id)
+);
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def run(conn: sqlite3.Connection) -> None:
         # executescript would COMMIT the surrounding transaction; run statement by statement.
@@ -228,4 +249,5 @@ def _statements(sql: str) -> list[str]:
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(V1),
     _script(V2),
+    _script(V3),
 ]
