@@ -142,10 +142,8 @@ def import_scenarios(store: Store, paths: Iterable[Path]) -> ImportResult:
         "SELECT scenario_id, count(*) FROM responses GROUP BY scenario_id")}
     for s in scenarios:
         if s.id in hashes and rated.get(s.id) and known[s.id].content() != s.content():
-            file, _, line = (s.source or "").rpartition(":")
-            problems.append(Problem(
-                f"scenario {s.id!r} changed, but {rated[s.id]} stored responses answer the old text",
-                file or None, int(line) if line.isdigit() else None, "id",
+            problems.append(s.problem(
+                "id", f"scenario {s.id!r} changed, but {rated[s.id]} stored responses answer the old text",
                 "give the changed scenario a new id, so existing ratings keep their meaning"))
     _fail(problems)
     unchanged = sum(1 for s in scenarios if s.id in known and known[s.id].content() == s.content())
@@ -172,35 +170,34 @@ def import_responses(store: Store, path: Path, provenance: dict[str, Any] | None
     fresh: dict[str, tuple[int, tuple[str, str, int, str]]] = {}
     unchanged = 0
     for line, row in read_rows(path, RESPONSE_COLUMNS):
+
+        def bad(message: str, field: str, fix: str, line: int = line) -> None:
+            problems.append(Problem(message, str(path), line, field, fix))
+
         rid, sid, model, text = (_text(row.get(k)) for k in ("response_id", "scenario_id",
                                                               "model", "text"))
-        where = {"file": str(path), "line": line}
         for key, value in (("response_id", rid), ("model", model), ("text", text)):
             if not value:
-                problems.append(Problem("is empty", **where, field=key, fix="every response needs it"))
+                bad("is empty", key, "every response needs it")
         if sid not in scenario_ids:
-            problems.append(Problem(f"scenario {sid!r} is not in the database", **where,
-                                    field="scenario_id",
-                                    fix="import the scenario first, or check the id "
-                                        "(`rater scenarios list --db ...`)"))
+            bad(f"scenario {sid!r} is not in the database", "scenario_id",
+                "import the scenario first, or check the id (`rater scenarios list --db ...`)")
         sample_raw = _text(row.get("sample"))
         if not sample_raw.isdigit() or int(sample_raw) < 1:
-            problems.append(Problem(f"{sample_raw!r} is not a sample number", **where,
-                                    field="sample", fix="use 1, 2, 3... (1 for a single answer)"))
+            bad(f"{sample_raw!r} is not a sample number", "sample",
+                "use 1, 2, 3... (1 for a single answer)")
             continue
         record = (sid, model, int(sample_raw), text)
         if rid in fresh:
             if fresh[rid][1] != record:
-                problems.append(Problem(f"response {rid!r} appears again (first at line "
-                                        f"{fresh[rid][0]}) with different content", **where,
-                                        field="response_id", fix="give each response its own id"))
+                bad(f"response {rid!r} appears again (first at line {fresh[rid][0]}) with "
+                    "different content", "response_id", "give each response its own id")
             continue
         old = existing.get(rid)
         if old is not None:
             if (old["scenario_id"], old["model"], old["sample"], old["text"]) != record:
-                problems.append(Problem(f"response {rid!r} is already stored with different "
-                                        "content", **where, field="response_id",
-                                        fix="responses are permanent once stored; use a new id"))
+                bad(f"response {rid!r} is already stored with different content", "response_id",
+                    "responses are permanent once stored; use a new id")
             else:
                 unchanged += 1
             fresh[rid] = (line, record)
@@ -208,9 +205,8 @@ def import_responses(store: Store, path: Path, provenance: dict[str, Any] | None
         taken = slots.get(record[:3]) or next(
             (r for r, (_, rec) in fresh.items() if rec[:3] == record[:3]), None)
         if taken and taken != rid:
-            problems.append(Problem(f"{model} sample {record[2]} for {sid} is already response "
-                                    f"{taken!r}", **where, field="sample",
-                                    fix="number each model's answers to a scenario 1, 2, 3..."))
+            bad(f"{model} sample {record[2]} for {sid} is already response {taken!r}", "sample",
+                "number each model's answers to a scenario 1, 2, 3...")
         fresh[rid] = (line, record)
     _fail(problems)
     stamp = now()

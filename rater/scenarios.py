@@ -58,6 +58,11 @@ class Scenario:
     def is_base(self) -> bool:
         return self.base_id is None
 
+    def problem(self, field_name: str, message: str, fix: str) -> Problem:
+        """A problem located where this scenario was loaded from."""
+        file, _, line = (self.source or "").rpartition(":")
+        return Problem(message, file or None, int(line) if line.isdigit() else None, field_name, fix)
+
     def content(self) -> dict[str, Any]:
         """The scenario as plain JSON-able data, without where it was loaded from."""
         data = asdict(self)
@@ -202,12 +207,13 @@ def parse_scenario(doc: Located, tax: Taxonomy) -> tuple[Scenario | None, list[P
     if problems:
         return None, problems
     return Scenario(
-        id=sid, modality=modality, step=step, severity=severity, risk_level=risk,
+        id=str(sid), modality=str(modality), step=str(step), severity=int(severity or 0),
+        risk_level=str(risk),
         expected=expected, contraindicated=contraindicated, base_id=base_id,
         demographic_group=group, demographics={str(k): str(v) for k, v in demographics.items()},
         failure_modes=modes, conversation=tuple(turns),
         notes=str(notes).strip() if notes else None, source=f"{doc.file}:{doc.line}",
-        **texts,  # type: ignore[arg-type]
+        **texts,
     ), []
 
 
@@ -222,7 +228,7 @@ def check_set(scenarios: Iterable[Scenario], known: Mapping[str, Scenario] | Non
     fresh: dict[str, Scenario] = {}
     for s in scenarios:
         if s.id in fresh:
-            problems.append(_at(s, "id", f"{s.id!r} is already used at {fresh[s.id].source}",
+            problems.append(s.problem("id", f"{s.id!r} is already used at {fresh[s.id].source}",
                                 "give every scenario its own id"))
         fresh[s.id] = s
     by_id.update(fresh)
@@ -231,20 +237,15 @@ def check_set(scenarios: Iterable[Scenario], known: Mapping[str, Scenario] | Non
             continue
         base = by_id.get(s.base_id)
         if base is None:
-            problems.append(_at(s, "base_id", f"names {s.base_id!r}, which is not a known scenario",
+            problems.append(s.problem("base_id", f"names {s.base_id!r}, which is not a known scenario",
                                 "check the id, or load the base scenario's file too"))
         elif not base.is_base:
-            problems.append(_at(s, "base_id", f"names {s.base_id!r}, which is itself a variant",
+            problems.append(s.problem("base_id", f"names {s.base_id!r}, which is itself a variant",
                                 "point variants at the base scenario (severity 0, no base_id)"))
         elif base.modality != s.modality:
-            problems.append(_at(s, "modality", f"is {s.modality} but its base {base.id} is "
+            problems.append(s.problem("modality", f"is {s.modality} but its base {base.id} is "
                                 f"{base.modality}", "a variant keeps its base's modality"))
     return problems
-
-
-def _at(s: Scenario, field_name: str, message: str, fix: str) -> Problem:
-    file, _, line = (s.source or "").rpartition(":")
-    return Problem(message, file or None, int(line) if line.isdigit() else None, field_name, fix)
 
 
 def load_scenarios(paths: Iterable[Path] | None = None, tax: Taxonomy | None = None,

@@ -83,10 +83,11 @@ def load_documents(text: str, file: str) -> list[Located]:
             docs.append(Located(data, file, node.start_mark.line + 1, lines))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
         raise RaterError(
-            Problem(f"is not valid YAML: {exc.problem or exc}", file, line,
-                    fix="check indentation and quote text that contains ': ' or starts with [, {, *, &, ! or %")
+            Problem(f"is not valid YAML: {exc.problem or exc}", file,
+                    mark.line + 1 if mark else None,
+                    fix="check indentation, and quote text that contains ': ' "
+                        "or starts with [, {, *, &, ! or %")
         ) from None
     finally:
         loader.dispose()
