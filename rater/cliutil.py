@@ -30,7 +30,8 @@ def print_status(store: Store) -> None:
         click.secho(f"[{ILLUSTRATIVE}]", fg="yellow")
     version, rubric = store.rubric()
     click.echo(f"database   {store.path} (schema {store.schema_version})")
-    click.echo(f"rubric     v{version} {rubric.label!s}: {', '.join(rubric.axis_ids)}")
+    click.echo(f"rubric     version {version} ('{rubric.name}' {rubric.label}): "
+               f"{', '.join(rubric.axis_ids)}")
     for modality, n, bases in q("SELECT modality, count(*), sum(base_id IS NULL) FROM scenarios "
                                 "GROUP BY modality ORDER BY modality"):
         click.echo(f"scenarios  {modality}: {n} ({bases} base, {n - bases} variants)")
