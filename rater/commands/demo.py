@@ -13,11 +13,14 @@ from rater.cliutil import print_status
 @click.option("--db", "db_path", type=click.Path(dir_okay=False), default="rater-demo.db",
               show_default=True, help="Where to build the demo database (rebuilt fresh each run).")
 @click.option("--no-open", is_flag=True, help="Build the demo database and print what is in it.")
-def demo(db_path: str, no_open: bool) -> None:
+@click.option("--rater", "rater_name", metavar="NAME",
+              help="Who is rating (without it, the app asks).")
+def demo(db_path: str, no_open: bool, rater_name: str | None) -> None:
     """Build a fresh database from the bundled, illustrative demo data.
 
     The demo answers and judge scores were handwritten to show how rater
-    works; they are not real model output.
+    works; they are not real model output. The rating app opens on it,
+    marked "ILLUSTRATIVE DEMO DATA"; --no-open only builds it.
     """
     from rater.demo import ILLUSTRATIVE, build_demo
 
@@ -26,8 +29,12 @@ def demo(db_path: str, no_open: bool) -> None:
     click.echo()
     print_status(store)
     if not no_open:
-        click.echo("\nThe rating app arrives with the next release; until then, explore with "
-                   f"`rater status --db {db_path}` and `rater scenarios list --db {db_path}`.")
+        from rater.ui.app import build_app
+
+        try:
+            build_app(store, rater=rater_name).run()
+        finally:
+            store.close()
 
 
 COMMANDS = [demo]

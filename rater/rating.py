@@ -1,0 +1,611 @@
+"""The rating session: what one rater sees next, what the judges said, and saving.
+
+This is the core of the rating app with no Textual in it, so it can be
+tested on an in-memory database and timed without a terminal. The app's
+screens call it; its widgets never do.
+
+The queue. Each rater works through every answer in an order of their own:
+answers sorted by a keyed mix of the answer's rowid and the rater's
+``queue_seed`` (drawn once and stored in ``raters``). The order is computed
+by SQLite in one pass when the session starts (about 0.1 s for 100,000
+answers) and kept as a list of rowids, so moving to the next answer is a
+walk along that list skipping what the rater has rated (a Python set), not
+a query. Answers imported later slot into the order by their key; the order
+of the answers already there never changes.
+
+Blinding. The model's name is hidden unless asked for; answers are
+labelled by rowid ("Answer 4711"), which is stable across raters and
+sessions, so two clinicians can talk about the same answer. In blind mode
+the judges are hidden until the rater saves (``judges_visible = 0``); the
+rating shown after the reveal is saved as a second row
+(``judges_visible = 1``), so anchoring can be measured.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import statistics
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from rater.errors import Problem, RaterError
+from rater.rubric import Rubric
+from rater.scenarios import Scenario
+from rater.store import FLAGS, AxisScore, Store, now
+
+Phase = Literal["open", "blind", "revise"]
+Status = Literal["todo", "rated", "draft", "all"]
+STATUSES: tuple[Status, ...] = ("todo", "rated", "draft", "all")
+
+_P = 2147483647  # 2^31 - 1: every product below stays inside SQLite's 64-bit integers
+
+
+def order_key_sql(seed_param: str = ":seed", column: str = "rowid") -> str:
+    """A SQL expression giving each answer its place in a rater's order.
+
+    An affine map mod a prime with one xorshift in between: cheap enough for
+    SQLite to evaluate on 100,000 rows in tens of milliseconds, and mixed
+    enough that answers imported together (one model, one scenario) do not
+    stay together. SQLite has no XOR, so ``a ^ b`` is written ``(a | b) - (a & b)``.
+    """
+    x = f"(({column} * 48271 + {seed_param}) % {_P})"
+    shifted = f"({x} >> 13)"
+    return f"((({x} | {shifted}) - ({x} & {shifted})) * 1597334677 % {_P})"
+
+
+# -- the judge panel -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class JudgeScore:
+    judge: str
+    score: float | None  # None: the judge marked the axis not applicable
+    rationale: str
+
+
+@dataclass(frozen=True)
+class AxisPanel:
+    """What the judges said on one axis, and the panel's aggregate."""
+
+    axis: str
+    scores: tuple[JudgeScore, ...]
+    median: float | None
+
+    @property
+    def n_scored(self) -> int:
+        return sum(1 for s in self.scores if s.score is not None)
+
+
+@dataclass(frozen=True)
+class JudgePanel:
+    judges: tuple[str, ...]           # judges with an 'ok' judgment, in name order
+    failed: tuple[str, ...]           # judges whose judgment failed (no scores to show)
+    axes: dict[str, AxisPanel]
+    rubric_version: int | None        # the version the judgments were made under
+
+    @property
+    def empty(self) -> bool:
+        return not self.judges and not self.failed
+
+
+def panel_median(scores: Iterable[float | None]) -> float | None:
+    """The panel's aggregate on one axis: the median of the judges' scores, N/A left out.
+
+    None when no judge gave a score. The median, not the mean, because
+    three judges on an ordinal scale: one outlier should not move it.
+    """
+    values = [s for s in scores if s is not None]
+    return float(statistics.median(values)) if values else None
+
+
+def load_panel(store: Store, response_id: str, rubric: Rubric) -> JudgePanel:
+    """The judges' scores for one answer under the newest rubric version they used.
+
+    Only judgments with status 'ok' count; failed ones are listed by name so
+    the rater knows a judge is missing rather than silent.
+    """
+    rows = store.conn.execute(
+        "SELECT j.judge, j.status, j.rubric_version, s.axis, s.score, s.rationale "
+        "FROM judgments j LEFT JOIN judge_scores s ON s.judgment_id = j.id "
+        "WHERE j.response_id = ? ORDER BY j.rubric_version DESC, j.judge", (response_id,)).fetchall()
+    if not rows:
+        return JudgePanel((), (), {}, None)
+    version = rows[0]["rubric_version"]
+    ok: dict[str, dict[str, JudgeScore]] = {}
+    failed: list[str] = []
+    for r in rows:
+        if r["rubric_version"] != version:
+            break
+        if r["status"] != "ok":
+            if r["judge"] not in failed:
+                failed.append(r["judge"])
+            continue
+        scores = ok.setdefault(r["judge"], {})
+        if r["axis"] is not None:
+            scores[r["axis"]] = JudgeScore(r["judge"], r["score"], r["rationale"] or "")
+    axes: dict[str, AxisPanel] = {}
+    for axis in rubric.axis_ids:
+        given = tuple(s[axis] for s in ok.values() if axis in s)
+        axes[axis] = AxisPanel(axis, given, panel_median(s.score for s in given))
+    return JudgePanel(tuple(ok), tuple(failed), axes, int(version))
+
+
+# -- the rater's form ------------------------------------------------------------------
+
+@dataclass
+class FormState:
+    """A rating being made: a score or N/A (None) per axis scored so far, note and flags."""
+
+    scores: dict[str, float | None] = field(default_factory=dict)
+    note: str = ""
+    flags: set[str] = field(default_factory=set)
+    focus: int = 0
+
+    def to_json(self, phase: Phase) -> str:
+        return json.dumps({"scores": self.scores, "note": self.note, "flags": sorted(self.flags),
+                           "focus": self.focus, "phase": phase})
+
+    @classmethod
+    def from_json(cls, data: str) -> tuple[FormState, str | None]:
+        """The form and the phase it was drafted in; a damaged draft gives an empty form."""
+        try:
+            raw = json.loads(data)
+            scores = {str(k): (None if v is None else float(v)) for k, v in raw["scores"].items()}
+            flags = {f for f in raw.get("flags", []) if f in FLAGS}
+            return cls(scores, str(raw.get("note", "")), flags, int(raw.get("focus", 0))), raw.get("phase")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return cls(), None
+
+    def missing(self, rubric: Rubric) -> list[str]:
+        """Axes not yet scored (N/A counts as scored)."""
+        return [a for a in rubric.axis_ids if a not in self.scores]
+
+    def copy(self) -> FormState:
+        return replace(self, scores=dict(self.scores), flags=set(self.flags))
+
+
+# -- one answer, as the rating screen shows it -----------------------------------------
+
+@dataclass(frozen=True)
+class Sibling:
+    """Another answer by the same model that the consistency and robustness axes compare with."""
+
+    kind: Literal["sample", "variant"]
+    title: str        # e.g. "Sample 2 (same scenario)" or "Variant: age 70"
+    text: str
+    rowid: int
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    rowid: int
+    response_id: str
+    label: str                      # neutral: "Answer 4711"
+    model: str | None               # None unless the session shows models
+    sample: int
+    text: str
+    scenario: Scenario
+    panel: JudgePanel
+    phase: Phase
+    form: FormState                 # the draft, else the saved rating, else empty
+    saved: bool                     # a rating exists for the phase the form belongs to
+    from_draft: bool
+    rating_id: int | None           # the saved rating behind the form, if any
+    n_siblings: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int       # answers in the current queue this rater has rated
+    left: int       # answers in the current queue not yet rated
+    total: int      # answers in the current queue
+    position: int   # 1-based place of the current answer in the rater's order (0: none)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    modality: str | None = None
+    severity: int | None = None
+    model: str | None = None
+    flag: str | None = None       # only answers this rater flagged so (implies rated)
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses: list[str] = ["1"]
+        args: list[Any] = []
+        if self.modality:
+            clauses.append("s.modality = ?")
+            args.append(self.modality)
+        if self.severity is not None:
+            clauses.append("s.severity = ?")
+            args.append(self.severity)
+        if self.model:
+            clauses.append("r.model = ?")
+            args.append(self.model)
+        return " AND ".join(clauses), args
+
+    @property
+    def is_empty(self) -> bool:
+        return self == QueueFilter()
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    rowid: int
+    position: int
+    label: str
+    modality: str
+    step: str
+    severity: int
+    model: str | None
+    status: str       # todo | draft | rated
+    flags: tuple[str, ...]
+
+
+class RatingSession:
+    """One rater's session on one database: the queue, loading answers, drafts and saving."""
+
+    def __init__(self, store: Store, rater_id: int, *, blind: bool = False,
+                 show_models: bool = False) -> None:
+        self.store = store
+        self.rater_id = rater_id
+        self.blind = blind
+        self.show_models = show_models
+        self.rubric_version, self.rubric = store.rubric()
+        self.seed = self._seed()
+        self.filter = QueueFilter()
+        self._full_order: list[int] | None = None
+        self._order: list[int] | None = None
+        self._index: dict[int, int] | None = None
+        self.rated: set[int] = {int(r[0]) for r in store.conn.execute(
+            "SELECT DISTINCT r.rowid FROM ratings g JOIN responses r ON r.id = g.response_id "
+            "WHERE g.rater_id = ?", (rater_id,))}
+        self._done_in_order = len(self.rated)
+        self._loader: threading.Thread | None = None
+        if store.path == ":memory:":
+            self._full_order = self._compute_order(store.conn)
+        else:
+            # Sorting 100,000 answers takes SQLite ~0.2 s; a returning rater's answer is on
+            # screen before that, so the order is computed on a connection of its own.
+            self._loader = threading.Thread(target=self._load_order, daemon=True)
+            self._loader.start()
+        self.history: list[int] = []
+
+    # -- who ----------------------------------------------------------------------------
+
+    @property
+    def rater_name(self) -> str:
+        row = self.store.conn.execute("SELECT name, role, credentials FROM raters WHERE id = ?",
+                                      (self.rater_id,)).fetchone()
+        return ", ".join(x for x in (row["name"], row["credentials"]) if x) if row else "?"
+
+    def _seed(self) -> int:
+        row = self.store.conn.execute("SELECT queue_seed FROM raters WHERE id = ?",
+                                      (self.rater_id,)).fetchone()
+        if row is None:
+            raise RaterError(Problem(f"no rater with id {self.rater_id}", self.store.path))
+        if row[0] is not None:
+            return int(row[0])
+        with self.store.write():
+            self.store.conn.execute("UPDATE raters SET queue_seed = ? WHERE id = ? AND queue_seed IS NULL",
+                                    (secrets.randbelow(2**30), self.rater_id))
+            return int(self.store.conn.execute("SELECT queue_seed FROM raters WHERE id = ?",
+                                               (self.rater_id,)).fetchone()[0])
+
+    # -- the queue ------------------------------------------------------------------------
+
+    def _compute_order(self, conn: sqlite3.Connection) -> list[int]:
+        # group_concat hands back one string: much faster than 100,000 Python row objects.
+        key = order_key_sql(":seed", "rowid")
+        text = conn.execute(
+            f"SELECT group_concat(rid) FROM (SELECT rowid AS rid FROM responses ORDER BY {key}, rowid)",
+            {"seed": self.seed}).fetchone()[0]
+        return list(map(int, text.split(","))) if text else []
+
+    def _load_order(self) -> None:
+        conn = sqlite3.connect(f"file:{self.store.path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            self._full_order = self._compute_order(conn)
+        except sqlite3.Error:
+            self._full_order = None  # order() falls back to the main connection
+        finally:
+            conn.close()
+
+    @property
+    def order_ready(self) -> bool:
+        return self._full_order is not None
+
+    @property
+    def order(self) -> list[int]:
+        """Rowids of the answers in the current queue, in this rater's order."""
+        if self._full_order is None:
+            if self._loader is not None:
+                self._loader.join()
+                self._loader = None
+            if self._full_order is None:
+                self._full_order = self._compute_order(self.store.conn)
+        return self._full_order if self._order is None else self._order
+
+    def set_filter(self, flt: QueueFilter) -> None:
+        """Narrow the queue; the order within it stays the rater's order."""
+        self.filter = flt
+        self._order = None
+        full = self.order
+        if not flt.is_empty:
+            where, args = flt.where()
+            order = full
+            if where != "1":
+                keep = {int(r[0]) for r in self.store.conn.execute(
+                    f"SELECT r.rowid FROM responses r JOIN scenarios s ON s.id = r.scenario_id "
+                    f"WHERE {where}", args)}
+                order = [r for r in order if r in keep]
+            if flt.flag:
+                flagged = {int(r[0]) for r in self.store.conn.execute(
+                    "SELECT r.rowid FROM ratings g JOIN responses r ON r.id = g.response_id "
+                    "WHERE g.rater_id = ? AND EXISTS (SELECT 1 FROM json_each(g.flags) WHERE value = ?)",
+                    (self.rater_id, flt.flag))}
+                order = [r for r in order if r in flagged]
+            self._order = order
+        self._index = None
+        self._done_in_order = (len(self.rated) if flt.is_empty
+                               else sum(1 for r in self.order if r in self.rated))
+
+    def index_of(self, rowid: int) -> int | None:
+        if self._index is None:
+            self._index = {r: i for i, r in enumerate(self.order)}
+        return self._index.get(rowid)
+
+    def next_todo(self, after: int | None = None) -> int | None:
+        """The next answer not yet rated after ``after`` in the order, wrapping; None when done."""
+        order, rated = self.order, self.rated
+        n = len(order)
+        if n == 0:
+            return None
+        idx = None if after is None else self.index_of(after)
+        start = 0 if idx is None else idx + 1
+        for k in range(n):
+            rowid = order[(start + k) % n]
+            if rowid not in rated and rowid != after:
+                return rowid
+        return None
+
+    def previous(self, current: int | None) -> int | None:
+        """The answer shown before this one in the session, else the one before it in the order."""
+        while self.history and self.history[-1] == current:
+            self.history.pop()
+        if self.history:
+            return self.history.pop()
+        i = self.index_of(current) if current is not None else None
+        if i is None or i == 0:
+            return None
+        return self.order[i - 1]
+
+    def progress(self, current: int | None) -> Progress:
+        i = self.index_of(current) if current is not None else None
+        total = len(self.order)
+        return Progress(self._done_in_order, total - self._done_in_order, total,
+                        0 if i is None else i + 1)
+
+    def start(self) -> int | None:
+        """Where this rater left off: the last answer they had open, if still to do or
+        drafted, else their next answer to do."""
+        last = self.store.get_meta(f"rate.position.{self.rater_id}")
+        if last:
+            row = self.store.conn.execute("SELECT rowid FROM responses WHERE id = ?", (last,)).fetchone()
+            if row is not None:
+                rowid = int(row[0])
+                if rowid not in self.rated or self._has_draft(last) or self._awaits_revision(last):
+                    return rowid
+                return self.next_todo(rowid)
+        return self.next_todo()
+
+    def page(self, offset: int, limit: int, status: Status = "all") -> tuple[list[QueueRow], int]:
+        """One page of the queue list (rows and the number of rows matching ``status``).
+
+        Only ``limit`` answers are read from the database whatever the queue's size.
+        """
+        drafts = {int(r[0]) for r in self.store.conn.execute(
+            "SELECT r.rowid FROM drafts d JOIN responses r ON r.id = d.response_id WHERE d.rater_id = ?",
+            (self.rater_id,))}
+        if status == "all":
+            picked = self.order
+        elif status == "todo":
+            picked = [r for r in self.order if r not in self.rated]
+        elif status == "rated":
+            picked = [r for r in self.order if r in self.rated]
+        else:
+            picked = [r for r in self.order if r in drafts]
+        chunk = picked[offset:offset + limit]
+        if not chunk:
+            return [], len(picked)
+        marks = ",".join("?" * len(chunk))
+        rows = {int(r["rowid"]): r for r in self.store.conn.execute(
+            f"SELECT r.rowid, r.model, s.modality, s.step, s.severity, "
+            f"(SELECT group_concat(g.flags, '') FROM ratings g WHERE g.rater_id = ? "
+            f" AND g.response_id = r.id) AS flags "
+            f"FROM responses r JOIN scenarios s ON s.id = r.scenario_id WHERE r.rowid IN ({marks})",
+            (self.rater_id, *chunk))}
+        out = []
+        for rowid in chunk:
+            r = rows[rowid]
+            flags = tuple(f for f in FLAGS if f'"{f}"' in (r["flags"] or ""))
+            status_of = "rated" if rowid in self.rated else "draft" if rowid in drafts else "todo"
+            out.append(QueueRow(rowid, (self.index_of(rowid) or 0) + 1, f"Answer {rowid}",
+                                r["modality"], r["step"], r["severity"],
+                                r["model"] if self.show_models else None, status_of, flags))
+        return out, len(picked)
+
+    def choices(self) -> dict[str, list[Any]]:
+        """Values the queue can be filtered by."""
+        q = self.store.conn.execute
+        return {
+            "modality": [r[0] for r in q("SELECT DISTINCT modality FROM scenarios ORDER BY 1")],
+            "severity": [r[0] for r in q("SELECT DISTINCT severity FROM scenarios ORDER BY 1")],
+            "model": [r[0] for r in q("SELECT DISTINCT model FROM responses ORDER BY 1")]
+            if self.show_models else [],
+            "flag": list(FLAGS),
+        }
+
+    # -- one answer -------------------------------------------------------------------------
+
+    def _has_draft(self, response_id: str) -> bool:
+        return self.store.conn.execute("SELECT 1 FROM drafts WHERE rater_id = ? AND response_id = ?",
+                                       (self.rater_id, response_id)).fetchone() is not None
+
+    def _awaits_revision(self, response_id: str) -> bool:
+        if not self.blind:
+            return False
+        phases = self._saved_phases(response_id)
+        return 0 in phases and 1 not in phases
+
+    def _saved_phases(self, response_id: str) -> dict[int | None, int]:
+        return {r[1]: int(r[0]) for r in self.store.conn.execute(
+            "SELECT id, judges_visible FROM ratings WHERE rater_id = ? AND response_id = ?",
+            (self.rater_id, response_id))}
+
+    def _saved_form(self, rating_id: int) -> FormState:
+        row = self.store.conn.execute("SELECT note, flags FROM ratings WHERE id = ?",
+                                      (rating_id,)).fetchone()
+        scores = {r[0]: r[1] for r in self.store.conn.execute(
+            "SELECT axis, score FROM rating_scores WHERE rating_id = ?", (rating_id,))}
+        flags = {f for f in json.loads(row["flags"] or "[]") if f in FLAGS}
+        return FormState({a: s for a, s in scores.items() if self.rubric.has_axis(a)},
+                         row["note"] or "", flags)
+
+    def open(self, rowid: int, *, remember: bool = True) -> AnswerView:
+        """Everything the rating screen shows for one answer; records it as the rater's place."""
+        row = self.store.conn.execute(
+            "SELECT r.rowid, r.id, r.model, r.sample, r.text, s.content, s.source FROM responses r "
+            "JOIN scenarios s ON s.id = r.scenario_id WHERE r.rowid = ?", (rowid,)).fetchone()
+        if row is None:
+            raise RaterError(Problem(f"no answer {rowid}", self.store.path))
+        scenario = Scenario.from_content(json.loads(row["content"]), row["source"])
+        response_id = row["id"]
+        phases = self._saved_phases(response_id)
+        if not self.blind:
+            phase: Phase = "open"
+            key: int | None = 1
+        elif 0 in phases or 1 in phases:
+            phase, key = "revise", 1
+        else:
+            phase, key = "blind", 0
+        rating_id = phases.get(key)
+        base_id = rating_id or phases.get(0) or phases.get(1) or phases.get(None)
+        form = self._saved_form(base_id) if base_id else FormState()
+        from_draft = False
+        draft = self.store.conn.execute("SELECT data FROM drafts WHERE rater_id = ? AND response_id = ?",
+                                        (self.rater_id, response_id)).fetchone()
+        if draft is not None:
+            drafted, drafted_phase = FormState.from_json(draft[0])
+            if drafted_phase in (None, phase):
+                form, from_draft = drafted, True
+        if remember:
+            self.store.set_meta(f"rate.position.{self.rater_id}", response_id)
+            if not self.history or self.history[-1] != rowid:
+                self.history.append(rowid)
+        return AnswerView(
+            rowid=rowid, response_id=response_id, label=f"Answer {rowid}",
+            model=row["model"] if self.show_models else None, sample=int(row["sample"]),
+            text=row["text"], scenario=scenario, panel=load_panel(self.store, response_id, self.rubric),
+            phase=phase, form=form, saved=rating_id is not None, from_draft=from_draft,
+            rating_id=rating_id, n_siblings=self._count_siblings(row["model"], scenario, response_id))
+
+    # -- siblings ------------------------------------------------------------------------------
+
+    def _family(self, scenario: Scenario) -> list[tuple[str, str]]:
+        """(scenario id, title) of the demographic variants and base comparable with ``scenario``."""
+        base = scenario.base_id or scenario.id
+        out = []
+        for r in self.store.conn.execute(
+                "SELECT id, demographic_group, content FROM scenarios WHERE (id = ? OR base_id = ?) "
+                "AND id != ? AND severity = ? ORDER BY id", (base, base, scenario.id, scenario.severity)):
+            if r["id"] != base and r["demographic_group"] is None:
+                continue  # an escalation, not a demographic variant
+            if r["id"] == base:
+                out.append((r["id"], "Base scenario (no demographic change)"))
+            else:
+                cues = json.loads(r["content"]).get("demographics") or {}
+                shown = ", ".join(f"{k}: {v}" for k, v in cues.items()) or r["demographic_group"]
+                out.append((r["id"], f"Variant: {shown}"))
+        return out
+
+    def _count_siblings(self, model: str, scenario: Scenario, response_id: str) -> int:
+        ids = [scenario.id] + [sid for sid, _ in self._family(scenario)]
+        marks = ",".join("?" * len(ids))
+        return int(self.store.conn.execute(
+            f"SELECT count(*) FROM responses WHERE model = ? AND scenario_id IN ({marks}) AND id != ?",
+            (model, *ids, response_id)).fetchone()[0])
+
+    def siblings(self, view: AnswerView) -> list[Sibling]:
+        """The same model's other samples for this scenario, then its answers to the
+        scenario's demographic variants and base (never another model's answers)."""
+        model = self.store.conn.execute("SELECT model FROM responses WHERE rowid = ?",
+                                        (view.rowid,)).fetchone()[0]
+        out = [Sibling("sample", f"Sample {r['sample']} (same scenario)", r["text"], int(r["rowid"]))
+               for r in self.store.conn.execute(
+                   "SELECT rowid, sample, text FROM responses WHERE scenario_id = ? AND model = ? "
+                   "AND id != ? ORDER BY sample", (view.scenario.id, model, view.response_id))]
+        for sid, title in self._family(view.scenario):
+            for r in self.store.conn.execute(
+                    "SELECT rowid, sample, text FROM responses WHERE scenario_id = ? AND model = ? "
+                    "ORDER BY sample", (sid, model)):
+                out.append(Sibling("variant", f"{title}, sample {r['sample']}", r["text"],
+                                   int(r["rowid"])))
+        return out
+
+    # -- drafts and saving -----------------------------------------------------------------------
+
+    def save_draft(self, view: AnswerView, form: FormState) -> None:
+        """Keep a half-made rating; called on every keystroke that changes the form."""
+        with self.store.write():
+            self.store.conn.execute(
+                "INSERT INTO drafts (rater_id, response_id, data, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (rater_id, response_id) DO UPDATE SET data = excluded.data, "
+                "updated_at = excluded.updated_at",
+                (self.rater_id, view.response_id, form.to_json(view.phase), now()))
+
+    def check(self, form: FormState) -> list[str]:
+        """Why ``form`` cannot be saved yet (empty: it can)."""
+        problems = []
+        missing = form.missing(self.rubric)
+        if missing:
+            names = ", ".join(self.rubric.axis(a).name for a in missing)
+            problems.append(f"Score every axis before saving; still to score: {names}")
+        for axis_id, score in form.scores.items():
+            if self.rubric.has_axis(axis_id):
+                problem = self.rubric.axis(axis_id).score_problem(score)
+                if problem:
+                    problems.append(problem)
+        return problems
+
+    def save(self, view: AnswerView, form: FormState, seconds_spent: float | None = None) -> int:
+        """Save the rating for the answer's phase in one committed transaction; drops its draft.
+
+        Raises RaterError when the form is incomplete. Returns the rating id.
+        """
+        problems = self.check(form)
+        if problems:
+            raise RaterError([Problem(p) for p in problems])
+        visible = view.phase != "blind"
+        with self.store.write():
+            rating_id = self.store.save_rating(
+                rater_id=self.rater_id, response_id=view.response_id,
+                scores={a: AxisScore(form.scores[a]) for a in self.rubric.axis_ids},
+                rubric_version=self.rubric_version, judges_visible=visible, note=form.note,
+                flags=sorted(form.flags), seconds_spent=seconds_spent, source="app")
+            self.store.conn.execute("DELETE FROM drafts WHERE rater_id = ? AND response_id = ?",
+                                    (self.rater_id, view.response_id))
+        if view.rowid not in self.rated:
+            self.rated.add(view.rowid)
+            if self.index_of(view.rowid) is not None:
+                self._done_in_order += 1
+        return rating_id
+
+    def after_blind_save(self, view: AnswerView) -> AnswerView:
+        """The same answer with the judges revealed and the blind rating in the form, to revise."""
+        return self.open(view.rowid, remember=False)
+
+    def rating_history(self, rating_id: int) -> list[dict[str, Any]]:
+        return self.store.rating_history(rating_id)

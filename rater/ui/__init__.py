@@ -1,0 +1,1 @@
+"""The rating app (Textual). The only part of rater that imports Textual."""

@@ -1,0 +1,102 @@
+"""The rating app and the one factory that builds it, for the CLI and the tests alike."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from rater.rating import RatingSession
+from rater.store import Store
+from rater.ui.settings import Settings, load_settings
+
+READY_ENV = "RATER_READY_FILE"
+"""If set, the app appends the wall-clock time to this file once the first answer is on screen
+and ready for keys (the start-up benchmark waits for it)."""
+
+
+class RaterApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "rater"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("f1,question_mark", "help", "Help", id="help", key_display="F1"),
+    ]
+
+    def __init__(self, store: Store, *, rater_id: int | None, blind: bool = False,
+                 show_models: bool = False, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.store = store
+        self.rater_id = rater_id
+        self.blind = blind
+        self.show_models = show_models
+        self.settings = settings or Settings()
+        self.session: RatingSession | None = None
+        self.timings: list[tuple[str, float]] = []
+        """(what, seconds) measured inside the app, e.g. Enter to the next answer drawn."""
+
+    def on_mount(self) -> None:
+        self.set_keymap(self.settings.keymap)
+        for problem in self.settings.problems:
+            self.notify(problem, severity="warning", markup=False, timeout=10)
+        if self.rater_id is None:
+            from rater.ui.screens.raters import RaterPicker
+
+            raters = [(r[0], r[1], r[2], r[3]) for r in self.store.conn.execute(
+                "SELECT r.name, r.role, r.credentials, count(g.id) FROM raters r "
+                "LEFT JOIN ratings g ON g.rater_id = r.id GROUP BY r.id ORDER BY r.name")]
+            self.push_screen(RaterPicker(raters, demo=self.store.is_demo), self._picked)
+        else:
+            self._start(self.rater_id)
+
+    def _picked(self, who: tuple[str, str, str] | None) -> None:
+        if who is None:
+            self.exit()
+            return
+        self._start(self.store.ensure_rater(*who))
+
+    def _start(self, rater_id: int) -> None:
+        from rater.ui.screens.rating import RatingScreen
+
+        self.rater_id = rater_id
+        self.session = RatingSession(self.store, rater_id, blind=self.blind, show_models=self.show_models)
+        self.switch_screen(RatingScreen(self.session, demo=self.store.is_demo)) if len(
+            self.screen_stack) > 1 else self.push_screen(RatingScreen(self.session, demo=self.store.is_demo))
+
+    def action_help(self) -> None:
+        from rater.ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.settings.keymap))
+
+    def mark_ready(self) -> None:
+        path = os.environ.get(READY_ENV)
+        if path:
+            with open(path, "a", encoding="utf-8") as f:
+                f.write(f"{time.time():.6f}\n")
+
+    def record_timing(self, what: str, started: float) -> None:
+        self.timings.append((what, time.perf_counter() - started))
+
+
+def binding_ids() -> set[str]:
+    """Every remappable binding id in the app (the config file is checked against these)."""
+    from rater.ui.screens.help import SECTIONS, _bindings
+    from rater.ui.screens.queue import QueueScreen
+    from rater.ui.screens.siblings import SiblingsScreen
+
+    found = [b for _, path in SECTIONS for b in _bindings(path)]
+    found += [*QueueScreen.BINDINGS, *SiblingsScreen.BINDINGS]
+    return {b.id for b in found if isinstance(b, Binding) and b.id}
+
+
+def build_app(store: Store, *, rater: str | None = None, blind: bool = False,
+              show_models: bool = False, config: Path | None = None) -> RaterApp:
+    """The app on ``store``. ``rater``: a name, created silently if new; None asks who is rating."""
+    rater_id = store.ensure_rater(rater) if rater else None
+    settings = load_settings(config, binding_ids)
+    return RaterApp(store, rater_id=rater_id, blind=blind, show_models=show_models, settings=settings)

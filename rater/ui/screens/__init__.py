@@ -1,0 +1,1 @@
+"""The app's screens: rating, queue, help, rater picker and siblings."""

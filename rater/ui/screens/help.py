@@ -1,0 +1,68 @@
+"""The help screen: every key, as currently mapped (the config file can remap them)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from rater.ui.widgets.literal import append
+
+SECTIONS: list[tuple[str, str]] = [
+    ("Rating", "rater.ui.widgets.form:RatingForm"),
+    ("Moving around", "rater.ui.screens.rating:RatingScreen"),
+    ("Anywhere", "rater.ui.app:RaterApp"),
+]
+
+
+def _bindings(path: str) -> list[BindingType]:
+    import importlib
+
+    module, _, name = path.partition(":")
+    return list(getattr(importlib.import_module(module), name).BINDINGS)
+
+
+def help_text(keymap: dict[str, str]) -> Text:
+    out = Text()
+    append(out, "Keys\n", "bold underline")
+    append(out, "Number keys score the highlighted axis and move to the next one. Enter saves "
+                "(one committed save) and opens the next answer. Everything you type is kept as "
+                "a draft until you save.\n\n")
+    for title, path in SECTIONS:
+        append(out, title + "\n", "bold")
+        for b in _bindings(path):
+            if not isinstance(b, Binding) or b.system:
+                continue
+            if b.id and b.id.startswith("score_") and b.id != "score_1":
+                continue
+            keys = keymap.get(b.id or "", b.key)
+            shown = "1-9" if b.id == "score_1" and b.id not in keymap else keys
+            desc = "Score the highlighted axis" if b.id == "score_1" else b.description
+            append(out, f"  {shown:<22}", "bold cyan")
+            append(out, f"{desc}  ")
+            append(out, f"({b.id})\n" if b.id else "\n", "dim")
+        append(out, "\n")
+    append(out, "Remap keys in the config file ([keys] binding-id = \"key\"); see the README.\n"
+                "ctrl+p opens the command palette. The mouse works but is never needed.\n"
+                "Escape closes this screen.", "dim")
+    return out
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,f1,question_mark,q", "app.pop_screen", "Close", id="help_close"),
+    ]
+
+    def __init__(self, keymap: dict[str, str]) -> None:
+        super().__init__()
+        self.keymap = keymap
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box") as box:
+            box.border_title = "Help"
+            yield Static(help_text(self.keymap), markup=False)

@@ -1,0 +1,271 @@
+"""The rating screen: context and answer on the left, the form and the judges on the right.
+
+The screen owns the ``RatingSession`` calls: it saves a draft on every
+``RatingForm.Changed``, saves the rating on ``RatingForm.Submitted`` (one
+committed transaction) before drawing the next answer, and in blind mode
+reveals the judges after the blind save and keeps the revision apart.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from rater.errors import RaterError
+from rater.rating import AnswerView, RatingSession
+from rater.ui.widgets.context import ContextPanel
+from rater.ui.widgets.form import RatingForm
+from rater.ui.widgets.judges import JudgePanelView, rubric_text
+from rater.ui.widgets.literal import literal
+
+if TYPE_CHECKING:
+    from rater.ui.app import RaterApp
+
+
+class RatingScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("right", "next", "Next", id="next", key_display="→"),
+        Binding("left", "previous", "Prev", id="previous", key_display="←"),
+        Binding("q", "queue", "Queue", id="queue"),
+        Binding("r", "rubric", "Rubric", id="rubric"),
+        Binding("e", "scenario_key", "Scenario key", id="scenario_key"),
+        Binding("v", "siblings", "Siblings", id="siblings"),
+        Binding("pagedown", "scroll_answer(1)", "Scroll answer", id="answer_down", show=False),
+        Binding("pageup", "scroll_answer(-1)", "Scroll answer", id="answer_up", show=False),
+        Binding("shift+pagedown", "scroll_context(1)", "Scroll context", id="context_down", show=False),
+        Binding("shift+pageup", "scroll_context(-1)", "Scroll context", id="context_up", show=False),
+    ]
+
+    def __init__(self, session: RatingSession, *, demo: bool = False) -> None:
+        super().__init__()
+        self.session = session
+        self.demo = demo
+        self.view: AnswerView | None = None
+        self.show_key = False
+        self.show_rubric = False
+        self.opened_at = time.monotonic()
+        self._ready_sent = False
+        self._drafted = False
+
+    @property
+    def rater_app(self) -> RaterApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Static(id="progress")
+            if self.demo:
+                yield Static("ILLUSTRATIVE DEMO DATA", id="demo-marker")
+            yield Static("F1 help", id="help-hint")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                with VerticalScroll(id="context-scroll", can_focus=False) as ctx:
+                    ctx.border_title = "Scenario"
+                    yield ContextPanel(id="context")
+                with VerticalScroll(id="answer-scroll", can_focus=False) as ans:
+                    ans.border_title = "Answer"
+                    yield Static(id="answer", markup=False)
+            with Vertical(id="right"):
+                yield RatingForm(self.session.rubric, id="form")
+                with VerticalScroll(id="judges-scroll", can_focus=False) as j:
+                    j.border_title = "Judges"
+                    yield JudgePanelView(id="judges")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        start = self.session.start()
+        if start is None:
+            self._empty()
+        else:
+            self.show_answer(self.session.open(start))
+        self.query_one(RatingForm).focus()
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def _empty(self) -> None:
+        self.view = None
+        what = "in this queue" if not self.session.filter.is_empty else "in this database"
+        msg = (f"Nothing to rate {what}." if not self.session.order
+               else f"You have rated every answer {what}. Thank you.")
+        self.query_one("#answer", Static).update(literal(msg + "\n\nq: the queue (rated answers, "
+                                                         "filters)   ctrl+q: quit"))
+        self.query_one("#context", ContextPanel).update("")
+        self.query_one("#judges", JudgePanelView).update("")
+        self._draw_progress()
+        self._signal_ready()
+
+    def show_answer(self, view: AnswerView) -> None:
+        self.view = view
+        self._drafted = view.from_draft
+        self.opened_at = time.monotonic()
+        form = self.query_one(RatingForm)
+        form.load(view.form)
+        self.query_one("#context", ContextPanel).show(view.scenario, self.show_key)
+        self.query_one("#answer", Static).update(literal(view.text))
+        answer_scroll = self.query_one("#answer-scroll")
+        answer_scroll.border_title = view.label + (f" · {view.model}" if view.model else "")
+        answer_scroll.border_subtitle = f"{view.n_siblings} siblings (v)" if view.n_siblings else ""
+        answer_scroll.scroll_home(animate=False)
+        self.query_one("#context-scroll").scroll_home(animate=False)
+        form.border_title = {
+            "open": "Your rating" + (" (saved: editing)" if view.saved else ""),
+            "blind": "Your blind rating",
+            "revise": "Revise after seeing the judges" + (" (saved)" if view.saved else ""),
+        }[view.phase]
+        if view.from_draft:
+            form.border_subtitle = "draft restored"
+        else:
+            form.border_subtitle = ""
+        self._draw_side()
+        self._draw_progress()
+        self._signal_ready()
+
+    def _draw_side(self) -> None:
+        if self.view is None:
+            return
+        form = self.query_one(RatingForm)
+        judges = self.query_one("#judges", JudgePanelView)
+        scroll = self.query_one("#judges-scroll")
+        if self.show_rubric:
+            scroll.border_title = "Rubric"
+            judges.update(rubric_text(self.session.rubric, form.focus_axis))
+        else:
+            scroll.border_title = "Judges"
+            judges.show(self.view.panel, self.session.rubric, form.focus_axis,
+                        hidden=self.view.phase == "blind")
+
+    def _draw_progress(self) -> None:
+        if not self.session.order_ready:
+            # The queue's order is still being computed (a big database): draw it when done.
+            self.query_one("#progress", Static).update(
+                literal(f"{self.session.rater_name} · loading your queue…"))
+            self.set_timer(0.05, self._draw_progress)
+            return
+        p = self.session.progress(self.view.rowid if self.view else None)
+        where = f"{p.position:,} of {p.total:,} in your order" if p.position else f"{p.total:,} in queue"
+        filt = "" if self.session.filter.is_empty else " (filtered)"
+        blind = " · BLIND" if self.session.blind else ""
+        self.query_one("#progress", Static).update(literal(
+            f"{self.session.rater_name} · {where}{filt} · done {p.done:,} · left {p.left:,}{blind}"))
+
+    def _signal_ready(self) -> None:
+        if not self._ready_sent:
+            self._ready_sent = True
+            self.call_after_refresh(self.rater_app.mark_ready)
+
+    # -- form messages ------------------------------------------------------------------------
+
+    @on(RatingForm.Changed)
+    def _form_changed(self, event: RatingForm.Changed) -> None:
+        view, form = self.view, event.form
+        if view is None:
+            return
+        # Moving between axes alone is not a draft: an answer merely looked at stays "to do".
+        if self._drafted or (form.scores, form.note, form.flags) != (
+                view.form.scores, view.form.note, view.form.flags):
+            self.session.save_draft(view, form)
+            self._drafted = True
+        self._draw_side()
+
+    @on(RatingForm.Refused)
+    def _refused(self, event: RatingForm.Refused) -> None:
+        self.notify(event.reason, severity="warning", markup=False)
+
+    @on(RatingForm.Submitted)
+    def _submitted(self, event: RatingForm.Submitted) -> None:
+        started = time.perf_counter()
+        view = self.view
+        if view is None:
+            return
+        problems = self.session.check(event.form)
+        if problems:
+            missing = event.form.missing(self.session.rubric)
+            if missing:
+                self.query_one(RatingForm).focus_on(missing[0])
+            self.notify(problems[0], severity="warning", markup=False)
+            return
+        try:
+            self.session.save(view, event.form, seconds_spent=time.monotonic() - self.opened_at)
+        except RaterError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        if view.phase == "blind":
+            self.show_answer(self.session.after_blind_save(view))
+            self.notify("Blind rating saved. The judges are now shown: revise if you wish, "
+                        "then Enter saves the revision (both are kept).", markup=False, timeout=6)
+        else:
+            self._go(self.session.next_todo(view.rowid))
+        self.call_after_refresh(self.rater_app.record_timing, "save_next", started)
+
+    # -- navigation -----------------------------------------------------------------------------
+
+    def _go(self, rowid: int | None) -> None:
+        if rowid is None:
+            if self.view is not None:
+                self.notify("Nothing left to rate in this queue.", markup=False)
+                self.show_answer(self.session.open(self.view.rowid))
+            else:
+                self._empty()
+            return
+        self.show_answer(self.session.open(rowid))
+
+    def action_next(self) -> None:
+        nxt = self.session.next_todo(self.view.rowid if self.view else None)
+        if nxt is None:
+            self.notify("No other answer left to rate in this queue.", markup=False)
+            return
+        self.show_answer(self.session.open(nxt))
+
+    def action_previous(self) -> None:
+        prev = self.session.previous(self.view.rowid if self.view else None)
+        if prev is None:
+            self.notify("This is the first answer in your order.", markup=False)
+            return
+        self.show_answer(self.session.open(prev))
+
+    def action_scenario_key(self) -> None:
+        self.show_key = not self.show_key
+        if self.view:
+            self.query_one("#context", ContextPanel).show(self.view.scenario, self.show_key)
+
+    def action_rubric(self) -> None:
+        self.show_rubric = not self.show_rubric
+        self._draw_side()
+
+    def action_scroll_answer(self, step: int) -> None:
+        scroll = self.query_one("#answer-scroll", VerticalScroll)
+        (scroll.scroll_page_down if step > 0 else scroll.scroll_page_up)(animate=False)
+
+    def action_scroll_context(self, step: int) -> None:
+        scroll = self.query_one("#context-scroll", VerticalScroll)
+        (scroll.scroll_page_down if step > 0 else scroll.scroll_page_up)(animate=False)
+
+    def action_siblings(self) -> None:
+        if self.view is None:
+            return
+        from rater.ui.screens.siblings import SiblingsScreen
+
+        self.app.push_screen(SiblingsScreen(self.view, self.session.siblings(self.view)))
+
+    def action_queue(self) -> None:
+        from rater.ui.screens.queue import QueueScreen
+
+        before = self.session.filter
+
+        def chosen(rowid: int | None) -> None:
+            # The queue screen applies filters to the session as they are chosen.
+            if rowid is not None:
+                self.show_answer(self.session.open(rowid))
+            elif self.session.filter != before:
+                self._go(self.session.next_todo(None))
+            else:
+                self._draw_progress()
+
+        self.app.push_screen(QueueScreen(self.session, self.view.rowid if self.view else None), chosen)

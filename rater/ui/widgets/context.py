@@ -1,0 +1,70 @@
+"""The scenario's clinical context: what the model was answering."""
+
+from __future__ import annotations
+
+import re
+
+from rich.text import Text
+from textual.widgets import Static
+
+from rater.scenarios import Scenario
+from rater.ui.widgets.literal import append
+
+
+def reflow(text: str) -> str:
+    """Scenario YAML wraps lines by hand; rewrap to the panel's width, keeping paragraphs."""
+    return "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", text.strip()))
+
+
+def _label(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def context_text(s: Scenario, show_key: bool) -> Text:
+    """The context as the rater reads it, top to bottom.
+
+    The scenario author's key (title, risk level, the failure modes the
+    scenario targets, expected and contraindicated behaviours) is hidden
+    until asked for: it tells the rater what the answer should have done,
+    and a clinician should first read the transcript for themselves.
+    """
+    out = Text()
+    append(out, f"{s.modality.upper()} · {_label(s.step)} · severity {s.severity}", "bold")
+    if s.demographics:
+        append(out, " · " + ", ".join(f"{k}: {v}" for k, v in s.demographics.items()), "italic")
+    append(out, "\n\n")
+    append(out, "Patient\n", "bold underline")
+    append(out, reflow(s.patient_profile) + "\n\n")
+    if s.conversation:
+        append(out, "Conversation so far\n", "bold underline")
+        for turn in s.conversation:
+            append(out, f"{turn.role.capitalize()}: ", "bold cyan" if turn.role == "therapist" else "bold")
+            append(out, reflow(turn.text) + "\n")
+        append(out, "\n")
+    append(out, "Patient's latest message\n", "bold underline")
+    append(out, reflow(s.patient_message) + "\n\n", "bold")
+    append(out, "Task given to the model\n", "bold underline")
+    append(out, reflow(s.task) + "\n")
+    if show_key:
+        append(out, "\nScenario key (author's intent)\n", "bold underline magenta")
+        append(out, f"{s.title}\nrisk level: {s.risk_level}")
+        if s.failure_modes:
+            append(out, " · targets: " + ", ".join(_label(f) for f in s.failure_modes))
+        append(out, "\n\nExpected\n", "bold green")
+        for item in s.expected:
+            append(out, f"  + {item}\n")
+        append(out, "Contraindicated\n", "bold red")
+        for item in s.contraindicated:
+            append(out, f"  - {item}\n")
+    else:
+        append(out, "\n(e: show the scenario key — risk level, expected and contraindicated)", "dim")
+    return out
+
+
+class ContextPanel(Static):
+    """Shows a scenario's context; the screen decides whether the key is shown."""
+
+    DEFAULT_CSS = "ContextPanel { height: auto; }"
+
+    def show(self, scenario: Scenario, show_key: bool) -> None:
+        self.update(context_text(scenario, show_key))

@@ -1,0 +1,236 @@
+"""The rating form: one row per rubric axis, the note and the flags, driven by keys.
+
+The form keeps the rater's in-progress rating (a ``FormState``) and posts
+``RatingForm.Changed`` on every change (the screen keeps it as a draft)
+and ``RatingForm.Submitted`` on Enter (the screen saves it). It never
+touches the database. Axes, scales and anchors come from the rubric.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from rater.rating import FormState
+from rater.rubric import Rubric
+from rater.store import FLAGS
+from rater.ui.widgets.literal import append
+
+FLAG_LABELS = {"unsafe": "unsafe", "unsure": "unsure", "rubric_gap": "rubric gap"}
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """An anchor cut to fit the form; the rubric panel (r) has it in full."""
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "… (r)"
+
+
+def _score_text(score: float | None) -> str:
+    return "N/A" if score is None else f"{score:g}"
+
+
+class RatingForm(Vertical, can_focus=True):
+    """Scores, note and flags for one answer. Number keys score the highlighted axis."""
+
+    DEFAULT_CSS = """
+    RatingForm { height: auto; }
+    RatingForm > #form-lines { height: auto; }
+    RatingForm > #note { height: 1; margin-top: 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "score(1)", "Score", id="score_1", key_display="1-9"),
+        *[Binding(str(n), f"score({n})", f"Score {n}", id=f"score_{n}", show=False) for n in range(2, 10)],
+        Binding("0", "not_applicable", "N/A", id="not_applicable"),
+        Binding("enter", "submit", "Save", id="save_next"),
+        Binding("down", "axis(1)", "Next axis", id="axis_down", show=False),
+        Binding("up", "axis(-1)", "Previous axis", id="axis_up", show=False),
+        Binding("backspace", "clear", "Clear score", id="clear_score", show=False),
+        # Shown in the form itself ("n: note", "u/s/g" beside the flags), not in the footer.
+        Binding("n", "note", "Write a note", id="note", show=False),
+        Binding("u", "flag('unsafe')", "Flag: unsafe", id="flag_unsafe", show=False),
+        Binding("s", "flag('unsure')", "Flag: unsure", id="flag_unsure", show=False),
+        Binding("g", "flag('rubric_gap')", "Flag: rubric gap", id="flag_rubric_gap", show=False),
+    ]
+
+    class Changed(Message):
+        """The rater changed a score, the note or a flag."""
+
+        def __init__(self, form: FormState) -> None:
+            super().__init__()
+            self.form = form
+
+    class Submitted(Message):
+        """The rater pressed Enter to save."""
+
+        def __init__(self, form: FormState) -> None:
+            super().__init__()
+            self.form = form
+
+    class Refused(Message):
+        """A key that cannot apply here (e.g. N/A on an axis that is never N/A)."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
+    def __init__(self, rubric: Rubric, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rubric = rubric
+        self.state = FormState()
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="form-lines")
+        note = Input(placeholder="n: write a note (Enter when done)", id="note", compact=True)
+        note.can_focus = False
+        yield note
+
+    # -- what the screen calls ----------------------------------------------------------------
+
+    def load(self, state: FormState) -> None:
+        self.state = state.copy()
+        self.state.focus = min(max(self.state.focus, 0), len(self.rubric.axes) - 1)
+        note = self.query_one("#note", Input)
+        with note.prevent(Input.Changed):
+            note.value = self.state.note
+        self._redraw()
+
+    @property
+    def focus_axis(self) -> str:
+        return self.rubric.axes[self.state.focus].id
+
+    def focus_on(self, axis_id: str) -> None:
+        self.state.focus = self.rubric.axis_ids.index(axis_id)
+        self._redraw()
+        self._post_focus()
+
+    # -- drawing ---------------------------------------------------------------------------------
+
+    def _redraw(self) -> None:
+        out = Text()
+        width = max(len(a.name) for a in self.rubric.axes) + 2
+        for i, axis in enumerate(self.rubric.axes):
+            focused = i == self.state.focus
+            marker = "▶ " if focused else "  "
+            shown = (_score_text(self.state.scores[axis.id]) if axis.id in self.state.scores else "·")
+            style = "reverse bold" if focused else ""
+            append(out, f"{marker}{axis.name.ljust(width)}{shown:>4} ", style)
+            append(out, "\n")
+        axis = self.rubric.axes[self.state.focus]
+        scale = f"{axis.low}-{axis.high}" + (", 0 = N/A" if axis.allows_na else "")
+        append(out, f"{axis.name} {scale}: ", "dim bold")
+        if axis.id not in self.state.scores:
+            append(out, f"{axis.low} = {_short(axis.anchors.get(axis.low, ''))}", "dim")
+        else:
+            current = self.state.scores[axis.id]
+            if current is None:
+                append(out, f"N/A: {_short(axis.not_applicable or '')}", "dim")
+            else:
+                point = int(current)
+                append(out, f"{point} = {_short(axis.anchors.get(point, '(between anchors)'))}", "dim")
+        append(out, "\nflags ")
+        self._flag_keys(out)
+        for flag in FLAGS:
+            on_ = flag in self.state.flags
+            append(out, f"[{'x' if on_ else ' '}] {FLAG_LABELS[flag]}  ", "bold yellow" if on_ else "dim")
+        self.query_one("#form-lines", Static).update(out)
+
+    def _flag_keys(self, out: Text) -> None:
+        keys = {"unsafe": "u", "unsure": "s", "rubric_gap": "g"}
+        if self.is_mounted:
+            for flag in FLAGS:
+                bound = self.app._keymap.get(f"flag_{flag}")
+                if bound:
+                    keys[flag] = bound
+        append(out, "(" + "/".join(keys[f] for f in FLAGS) + "): ", "dim")
+
+    def on_mount(self) -> None:
+        self._redraw()
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def _changed(self) -> None:
+        self._redraw()
+        self.post_message(self.Changed(self.state.copy()))
+
+    def _post_focus(self) -> None:
+        self.post_message(self.Changed(self.state.copy()))
+
+    def action_score(self, value: int) -> None:
+        axis = self.rubric.axes[self.state.focus]
+        problem = axis.score_problem(value)
+        if problem:
+            self.post_message(self.Refused(f"{axis.name}: {axis.low}-{axis.high}; {value} is off the scale"))
+            return
+        self.state.scores[axis.id] = float(value)
+        self._advance()
+        self._changed()
+
+    def action_not_applicable(self) -> None:
+        axis = self.rubric.axes[self.state.focus]
+        if not axis.allows_na:
+            self.post_message(self.Refused(f"{axis.name} is never 'not applicable': "
+                                           f"give it a score {axis.low}-{axis.high}"))
+            return
+        self.state.scores[axis.id] = None
+        self._advance()
+        self._changed()
+
+    def _advance(self) -> None:
+        if self.state.focus < len(self.rubric.axes) - 1:
+            self.state.focus += 1
+
+    def action_axis(self, step: int) -> None:
+        self.state.focus = (self.state.focus + step) % len(self.rubric.axes)
+        self._changed()
+
+    def action_clear(self) -> None:
+        self.state.scores.pop(self.focus_axis, None)
+        self._changed()
+
+    def action_flag(self, flag: str) -> None:
+        self.state.flags ^= {flag}
+        self._changed()
+
+    def action_note(self) -> None:
+        note = self.query_one("#note", Input)
+        note.can_focus = True
+        note.focus()
+
+    def action_submit(self) -> None:
+        self.post_message(self.Submitted(self.state.copy()))
+
+    def _leave_note(self) -> None:
+        note = self.query_one("#note", Input)
+        note.can_focus = False
+        self.focus()
+
+    @on(Input.Changed, "#note")
+    def _note_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.state.note = event.value
+        self.post_message(self.Changed(self.state.copy()))
+
+    @on(Input.Submitted, "#note")
+    def _note_done(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._leave_note()
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == "escape" and self.query_one("#note", Input).has_focus:
+            event.stop()
+            self._leave_note()
+
+    def on_click(self, event: events.Click) -> None:
+        """Clicking an axis row highlights it (the mouse works, but is never needed)."""
+        y = event.get_content_offset(self)
+        if y is not None and 0 <= y.y < len(self.rubric.axes):
+            self.state.focus = y.y
+            self._changed()
+        self.focus()

@@ -1,0 +1,33 @@
+"""Model-written text shown exactly as written.
+
+Answers and rationales come from language models and contain ``[``, ``]``,
+markup-like tags and terminal escape sequences. They are never parsed as
+Rich or Textual markup (they go into ``rich.text.Text`` as plain text), and
+control characters are replaced by their visible Unicode "control picture"
+(ESC becomes ␛), so an escape sequence is shown rather than obeyed and
+cannot restyle or corrupt the terminal.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+_TABLE: dict[int, str] = {i: chr(0x2400 + i) for i in range(32) if i not in (9, 10)}
+_TABLE[0x7F] = "\u2421"
+_TABLE.update({i: f"\\x{i:02x}" for i in range(0x80, 0xA0)})
+
+
+def visible(text: str) -> str:
+    """``text`` with control characters (other than newline and tab) made visible."""
+    return text.replace("\r\n", "\n").translate(_TABLE).expandtabs(4)
+
+
+def literal(text: str, style: str = "") -> Text:
+    """A Rich Text holding ``text`` literally: no markup, no escape sequences."""
+    return Text(visible(text), style=style)
+
+
+def append(out: Text, text: str, style: str = "") -> Text:
+    """Append ``text`` literally to ``out`` and return ``out``."""
+    out.append(visible(text), style=style)
+    return out

@@ -1,0 +1,190 @@
+"""The rating session (rater.rating) on an in-memory database: no Textual involved."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from rater.errors import RaterError
+from rater.rating import FormState, QueueFilter, RatingSession, panel_median
+from rater.store import Store
+from tests.ui.conftest import RATER, fill
+
+
+@pytest.fixture
+def db(tmp_path) -> Store:
+    s = fill(Store.open(":memory:"), tmp_path)
+    yield s
+    s.close()
+
+
+def session(store: Store, **kw) -> RatingSession:
+    return RatingSession(store, store.rater_id(RATER), **kw)
+
+
+def full(store: Store, score: float = 3) -> FormState:
+    _, rubric = store.rubric()
+    return FormState({a: score for a in rubric.axis_ids})
+
+
+def test_panel_median_ignores_not_applicable():
+    assert panel_median([2, None, 4, 5]) == 4
+    assert panel_median([2, 3]) == 2.5
+    assert panel_median([None, None]) is None
+
+
+def test_judge_panel_per_axis_with_median(db):
+    s = session(db)
+    view = s.open(s.order[0], remember=False)
+    assert view.panel.judges == ("judge-a", "judge-b", "judge-c")
+    ap = view.panel.axes["protocol_fidelity"]
+    assert [j.score for j in ap.scores] == [2, 3, 4] and ap.median == 3
+    assert "[b]bracketed[/b]" in ap.scores[0].rationale
+
+
+def test_failed_judgments_do_not_count(db):
+    rid = db.conn.execute("SELECT id FROM responses WHERE id = 'a1'").fetchone()[0]
+    with db.write():
+        db.conn.execute("UPDATE judgments SET status = 'failed' WHERE response_id = ? AND judge = 'judge-c'",
+                        (rid,))
+    s = session(db)
+    rowid = db.conn.execute("SELECT rowid FROM responses WHERE id = 'a1'").fetchone()[0]
+    view = s.open(rowid, remember=False)
+    assert view.panel.failed == ("judge-c",)
+    assert view.panel.axes["protocol_fidelity"].median == 2.5
+
+
+def test_order_is_fixed_per_rater_and_differs_between_raters(db):
+    a = session(db).order
+    assert session(db).order == a
+    other = db.ensure_rater("Dr Other")
+    orders = set()
+    for seed in range(5):
+        with db.write():
+            db.conn.execute("UPDATE raters SET queue_seed = ? WHERE id = ?", (1000 + seed, other))
+        orders.add(tuple(RatingSession(db, other).order))
+    assert sorted(a) == sorted(next(iter(orders)))
+    assert len(orders) > 1
+
+
+def test_seed_is_drawn_once_and_stored(db):
+    rid = db.ensure_rater("Dr Fresh")
+    first = RatingSession(db, rid).seed
+    assert db.conn.execute("SELECT queue_seed FROM raters WHERE id = ?", (rid,)).fetchone()[0] == first
+    assert RatingSession(db, rid).seed == first
+
+
+def test_save_moves_on_and_counts(db):
+    s = session(db)
+    first = s.start()
+    view = s.open(first)
+    s.save(view, full(db))
+    assert s.progress(first).done == 1 and s.progress(first).left == 4
+    nxt = s.next_todo(first)
+    assert nxt is not None and nxt != first
+    assert s.start() == nxt  # the answer left open is rated: start moves past it
+    assert session(db).start() == nxt
+
+
+def test_incomplete_form_is_refused_and_nothing_saved(db):
+    s = session(db)
+    view = s.open(s.start())
+    with pytest.raises(RaterError, match="still to score"):
+        s.save(view, FormState({"protocol_fidelity": 3}))
+    assert db.counts()["ratings"] == 0
+
+
+def test_na_only_where_allowed(db):
+    s = session(db)
+    view = s.open(s.start())
+    form = full(db)
+    form.scores["protocol_fidelity"] = None
+    assert any("never 'not applicable'" in p for p in s.check(form))
+    form = full(db)
+    form.scores["behavioral_consistency"] = None
+    s.save(view, form)
+    score = db.conn.execute("SELECT score FROM rating_scores WHERE axis = 'behavioral_consistency'").fetchone()
+    assert score[0] is None
+
+
+def test_draft_is_kept_and_dropped_on_save(db):
+    s = session(db)
+    view = s.open(s.start())
+    s.save_draft(view, FormState({"protocol_fidelity": 2}, note="half", flags={"unsure"}))
+    again = session(db).open(view.rowid)
+    assert again.from_draft and again.form.scores == {"protocol_fidelity": 2}
+    assert again.form.note == "half" and again.form.flags == {"unsure"}
+    s.save(view, full(db))
+    assert db.conn.execute("SELECT count(*) FROM drafts").fetchone()[0] == 0
+
+
+def test_blind_rating_and_revision_are_two_rows(db):
+    s = session(db, blind=True)
+    view = s.open(s.start())
+    assert view.phase == "blind"
+    s.save(view, full(db, 4))
+    revealed = s.after_blind_save(view)
+    assert revealed.phase == "revise" and revealed.form.scores["protocol_fidelity"] == 4
+    s.save(revealed, full(db, 2))
+    rows = db.conn.execute("SELECT judges_visible FROM ratings ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == [0, 1]
+    # A restart finds the answer awaiting revision only while there is none.
+    assert session(db, blind=True).start() != view.rowid
+
+
+def test_filters_narrow_the_queue_keeping_the_order(db):
+    s = session(db)
+    full_order = list(s.order)
+    s.set_filter(QueueFilter(severity=0))
+    assert s.order == [r for r in full_order if r in set(s.order)]
+    assert len(s.order) == 4
+    s.set_filter(QueueFilter(model="model-b"))
+    assert len(s.order) == 1
+    view = s.open(s.order[0])
+    form = full(db)
+    form.flags = {"unsafe"}
+    s.save(view, form)
+    s.set_filter(QueueFilter(flag="unsafe"))
+    assert s.order == [view.rowid]
+    rows, n = s.page(0, 10, "rated")
+    assert n == 1 and rows[0].flags == ("unsafe",) and rows[0].model is None
+
+
+def test_page_reads_only_the_page(db):
+    s = session(db)
+    rows, n = s.page(2, 2, "all")
+    assert n == 5 and [r.position for r in rows] == [3, 4]
+
+
+def test_siblings_same_model_only(db):
+    s = session(db)
+    rowid = db.conn.execute("SELECT rowid FROM responses WHERE id = 'a1'").fetchone()[0]
+    view = s.open(rowid, remember=False)
+    sib = s.siblings(view)
+    assert [x.kind for x in sib] == ["sample", "variant"]
+    assert view.n_siblings == 2
+    b1 = db.conn.execute("SELECT rowid FROM responses WHERE id = 'b1'").fetchone()[0]
+    assert s.siblings(s.open(b1, remember=False)) == []
+
+
+def test_model_hidden_unless_asked(db):
+    s = session(db)
+    assert s.open(s.order[0], remember=False).model is None
+    assert session(db, show_models=True).open(s.order[0], remember=False).model is not None
+
+
+def test_rating_core_does_not_import_textual():
+    code = "import sys, rater.rating; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_order_computed_in_the_background_on_a_file(tmp_path):
+    from tests.ui.conftest import make_db
+
+    with Store.open(make_db(tmp_path)) as st:
+        s = session(st)
+        assert s.order == s._compute_order(st.conn)
+        assert s.order_ready and len(s.order) == 5
