@@ -145,7 +145,10 @@ def parse_rubric(text: str, file: str) -> Rubric:
     docs = load_documents(text, file)
     if len(docs) != 1 or not isinstance(docs[0].data, dict):
         raise RaterError(Problem("must hold exactly one YAML mapping with 'axes'", file, 1))
-    doc = docs[0]
+    return _build(docs[0])
+
+
+def _build(doc: Located) -> Rubric:
     raw: dict[str, Any] = doc.data
     problems: list[Problem] = []
     for key in sorted(set(raw) - _TOP_KEYS):
@@ -178,5 +181,5 @@ def load_rubric(path: Path | None = None) -> Rubric:
 
 
 def rubric_from_content(content: dict[str, Any], file: str = "<stored rubric>") -> Rubric:
-    """Rebuild a Rubric from the JSON content a store kept."""
-    return parse_rubric(json.dumps(content), file)
+    """Rebuild a Rubric from the JSON content a store kept (no YAML parse: it is on start-up)."""
+    return _build(Located(content, file, 1))
