@@ -165,7 +165,7 @@ def saves(db: Path, n: int) -> list[float]:
         t = time.perf_counter()
         session.save(view, form)
         out.append(time.perf_counter() - t)
-        rowid = session.next_todo(rowid)
+        rowid = session.queue.next_todo(rowid)
     store.close()
     return out
 

@@ -203,7 +203,7 @@ async def test_markup_and_escape_sequences_render_literally(make_app):
     app = make_app()
     async with app.run_test(size=(140, 40)) as pilot:
         s = screen(app)
-        target = next(r for r in s.session.order
+        target = next(r for r in s.session.queue.order
                       if s.session.open(r, remember=False).response_id == "b1")
         s.show_answer(s.session.open(target))
         await pilot.pause()
@@ -220,7 +220,7 @@ async def test_siblings_show_the_same_models_other_answers(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         s = screen(app)
-        a1 = next(r for r in s.session.order if s.session.open(r, remember=False).response_id == "a1")
+        a1 = next(r for r in s.session.queue.order if s.session.open(r, remember=False).response_id == "a1")
         s.show_answer(s.session.open(a1))
         await pilot.press("v")
         await pilot.pause()

@@ -26,7 +26,7 @@ def test_sibling_view(snap_compare, make_app):
         screen = pilot.app.screen
         assert isinstance(screen, RatingScreen)
         s = screen.session
-        a1 = next(r for r in s.order if s.open(r, remember=False).response_id == "a1")
+        a1 = next(r for r in s.queue.order if s.open(r, remember=False).response_id == "a1")
         screen.show_answer(s.open(a1))
         await pilot.press("v")
         await pilot.pause()

@@ -1,4 +1,7 @@
-"""The rating session (rater.rating) on an in-memory database: no Textual involved."""
+"""The rating session (rater.rating) on an in-memory database: no Textual involved.
+
+The queue it composes (rater.queue) is tested in test_queue.py.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import sys
 import pytest
 
 from rater.errors import RaterError
-from rater.rating import FormState, QueueFilter, RatingSession, panel_median
+from rater.rating import FormState, RatingSession, panel_median
 from rater.store import Store
 from tests.ui.conftest import RATER, fill
 
@@ -37,7 +40,7 @@ def test_panel_median_ignores_not_applicable():
 
 def test_judge_panel_per_axis_with_median(db):
     s = session(db)
-    view = s.open(s.order[0], remember=False)
+    view = s.open(s.queue.order[0], remember=False)
     assert view.panel.judges == ("judge-a", "judge-b", "judge-c")
     ap = view.panel.axes["protocol_fidelity"]
     assert [j.score for j in ap.scores] == [2, 3, 4] and ap.median == 3
@@ -56,33 +59,13 @@ def test_failed_judgments_do_not_count(db):
     assert view.panel.axes["protocol_fidelity"].median == 2.5
 
 
-def test_order_is_fixed_per_rater_and_differs_between_raters(db):
-    a = session(db).order
-    assert session(db).order == a
-    other = db.ensure_rater("Dr Other")
-    orders = set()
-    for seed in range(5):
-        with db.write():
-            db.conn.execute("UPDATE raters SET queue_seed = ? WHERE id = ?", (1000 + seed, other))
-        orders.add(tuple(RatingSession(db, other).order))
-    assert sorted(a) == sorted(next(iter(orders)))
-    assert len(orders) > 1
-
-
-def test_seed_is_drawn_once_and_stored(db):
-    rid = db.ensure_rater("Dr Fresh")
-    first = RatingSession(db, rid).seed
-    assert db.conn.execute("SELECT queue_seed FROM raters WHERE id = ?", (rid,)).fetchone()[0] == first
-    assert RatingSession(db, rid).seed == first
-
-
 def test_save_moves_on_and_counts(db):
     s = session(db)
     first = s.start()
     view = s.open(first)
     s.save(view, full(db))
-    assert s.progress(first).done == 1 and s.progress(first).left == 4
-    nxt = s.next_todo(first)
+    assert s.queue.progress(first).done == 1 and s.queue.progress(first).left == 4
+    nxt = s.queue.next_todo(first)
     assert nxt is not None and nxt != first
     assert s.start() == nxt  # the answer left open is rated: start moves past it
     assert session(db).start() == nxt
@@ -134,30 +117,6 @@ def test_blind_rating_and_revision_are_two_rows(db):
     assert session(db, blind=True).start() != view.rowid
 
 
-def test_filters_narrow_the_queue_keeping_the_order(db):
-    s = session(db)
-    full_order = list(s.order)
-    s.set_filter(QueueFilter(severity=0))
-    assert s.order == [r for r in full_order if r in set(s.order)]
-    assert len(s.order) == 4
-    s.set_filter(QueueFilter(model="model-b"))
-    assert len(s.order) == 1
-    view = s.open(s.order[0])
-    form = full(db)
-    form.flags = {"unsafe"}
-    s.save(view, form)
-    s.set_filter(QueueFilter(flag="unsafe"))
-    assert s.order == [view.rowid]
-    rows, n = s.page(0, 10, "rated")
-    assert n == 1 and rows[0].flags == ("unsafe",) and rows[0].model is None
-
-
-def test_page_reads_only_the_page(db):
-    s = session(db)
-    rows, n = s.page(2, 2, "all")
-    assert n == 5 and [r.position for r in rows] == [3, 4]
-
-
 def test_siblings_same_model_only(db):
     s = session(db)
     rowid = db.conn.execute("SELECT rowid FROM responses WHERE id = 'a1'").fetchone()[0]
@@ -171,8 +130,8 @@ def test_siblings_same_model_only(db):
 
 def test_model_hidden_unless_asked(db):
     s = session(db)
-    assert s.open(s.order[0], remember=False).model is None
-    assert session(db, show_models=True).open(s.order[0], remember=False).model is not None
+    assert s.open(s.queue.order[0], remember=False).model is None
+    assert session(db, show_models=True).open(s.queue.order[0], remember=False).model is not None
 
 
 def test_rating_core_does_not_import_textual():
@@ -180,11 +139,3 @@ def test_rating_core_does_not_import_textual():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
-
-def test_order_computed_in_the_background_on_a_file(tmp_path):
-    from tests.ui.conftest import make_db
-
-    with Store.open(make_db(tmp_path)) as st:
-        s = session(st)
-        assert s.order == s._compute_order(st.conn)
-        assert s.order_ready and len(s.order) == 5

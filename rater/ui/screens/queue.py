@@ -16,7 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
-from rater.rating import STATUSES, QueueFilter, RatingSession, Status
+from rater.queue import STATUSES, QueueFilter, RaterQueue, Status
 from rater.ui.widgets.literal import literal
 
 PAGE = 100
@@ -32,17 +32,17 @@ class QueueScreen(ModalScreen[int | None]):
         Binding("slash", "jump", "Go to #", id="queue_jump", key_display="/"),
     ]
 
-    def __init__(self, session: RatingSession, current: int | None) -> None:
+    def __init__(self, queue: RaterQueue, current: int | None) -> None:
         super().__init__()
-        self.session = session
+        self.queue = queue
         self.current = current
         self.status: Status = "todo"
         self.page_start = 0
         self.count = 0
 
     def compose(self) -> ComposeResult:
-        choices = self.session.choices()
-        flt = self.session.filter
+        choices = self.queue.choices()
+        flt = self.queue.filter
         with Vertical(id="queue-box") as box:
             box.border_title = "Queue"
             with Horizontal(id="queue-filters"):
@@ -66,23 +66,23 @@ class QueueScreen(ModalScreen[int | None]):
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("#", "answer", "modality", "step", "sev", *(
-            ["model"] if self.session.show_models else []), "status", "my flags")
+            ["model"] if self.queue.show_models else []), "status", "my flags")
         self.query_one("#jump").display = False
         self._load()
         table.focus()
 
     def _load(self) -> None:
-        rows, self.count = self.session.page(self.page_start, PAGE, self.status)
+        rows, self.count = self.queue.page(self.page_start, PAGE, self.status)
         if self.page_start and not rows and self.count:
             self.page_start = max(0, (self.count - 1) // PAGE * PAGE)
-            rows, self.count = self.session.page(self.page_start, PAGE, self.status)
+            rows, self.count = self.queue.page(self.page_start, PAGE, self.status)
         table = self.query_one(DataTable)
         table.clear()
         cursor = 0
         for i, r in enumerate(rows):
             cells: list[Any] = [r.position, r.label, r.modality.upper(), r.step.replace("_", " "),
                                 r.severity]
-            if self.session.show_models:
+            if self.queue.show_models:
                 cells.append(literal(r.model or ""))
             cells += [r.status, ", ".join(r.flags)]
             table.add_row(*cells, key=str(r.rowid))
@@ -90,7 +90,7 @@ class QueueScreen(ModalScreen[int | None]):
                 cursor = i
         table.move_cursor(row=cursor)
         pages = max(1, -(-self.count // PAGE))
-        p = self.session.progress(self.current)
+        p = self.queue.progress(self.current)
         self.query_one("#queue-info", Static).update(literal(
             f"{self.count:,} {self.status} · page {self.page_start // PAGE + 1} of {pages} · "
             f"done {p.done:,} · left {p.left:,} · Enter opens the highlighted answer"))
@@ -107,8 +107,8 @@ class QueueScreen(ModalScreen[int | None]):
         self.status = value("f-status") or "todo"
         flt = QueueFilter(modality=value("f-modality"), severity=value("f-severity"),
                           model=value("f-model"), flag=value("f-flag"))
-        if flt != self.session.filter:
-            self.session.set_filter(flt)
+        if flt != self.queue.filter:
+            self.queue.set_filter(flt)
         self.page_start = 0
         self._load()
 

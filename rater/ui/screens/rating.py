@@ -91,8 +91,8 @@ class RatingScreen(Screen[None]):
 
     def _empty(self) -> None:
         self.view = None
-        what = "in this queue" if not self.session.filter.is_empty else "in this database"
-        msg = (f"Nothing to rate {what}." if not self.session.order
+        what = "in this queue" if not self.session.queue.filter.is_empty else "in this database"
+        msg = (f"Nothing to rate {what}." if not self.session.queue.order
                else f"You have rated every answer {what}. Thank you.")
         self.query_one("#answer", Static).update(literal(msg + "\n\nq: the queue (rated answers, "
                                                          "filters)   ctrl+q: quit"))
@@ -142,15 +142,15 @@ class RatingScreen(Screen[None]):
                         hidden=self.view.phase == "blind")
 
     def _draw_progress(self) -> None:
-        if not self.session.order_ready:
+        if not self.session.queue.order_ready:
             # The queue's order is still being computed (a big database): draw it when done.
             self.query_one("#progress", Static).update(
                 literal(f"{self.session.rater_name} · loading your queue…"))
             self.set_timer(0.05, self._draw_progress)
             return
-        p = self.session.progress(self.view.rowid if self.view else None)
+        p = self.session.queue.progress(self.view.rowid if self.view else None)
         where = f"{p.position:,} of {p.total:,} in your order" if p.position else f"{p.total:,} in queue"
-        filt = "" if self.session.filter.is_empty else " (filtered)"
+        filt = "" if self.session.queue.filter.is_empty else " (filtered)"
         blind = " · BLIND" if self.session.blind else ""
         self.query_one("#progress", Static).update(literal(
             f"{self.session.rater_name} · {where}{filt} · done {p.done:,} · left {p.left:,}{blind}"))
@@ -201,7 +201,7 @@ class RatingScreen(Screen[None]):
             self.notify("Blind rating saved. The judges are now shown: revise if you wish, "
                         "then Enter saves the revision (both are kept).", markup=False, timeout=6)
         else:
-            self._go(self.session.next_todo(view.rowid))
+            self._go(self.session.queue.next_todo(view.rowid))
         self.call_after_refresh(self.rater_app.record_timing, "save_next", started)
 
     # -- navigation -----------------------------------------------------------------------------
@@ -217,14 +217,14 @@ class RatingScreen(Screen[None]):
         self.show_answer(self.session.open(rowid))
 
     def action_next(self) -> None:
-        nxt = self.session.next_todo(self.view.rowid if self.view else None)
+        nxt = self.session.queue.next_todo(self.view.rowid if self.view else None)
         if nxt is None:
             self.notify("No other answer left to rate in this queue.", markup=False)
             return
         self.show_answer(self.session.open(nxt))
 
     def action_previous(self) -> None:
-        prev = self.session.previous(self.view.rowid if self.view else None)
+        prev = self.session.queue.previous(self.view.rowid if self.view else None)
         if prev is None:
             self.notify("This is the first answer in your order.", markup=False)
             return
@@ -257,15 +257,15 @@ class RatingScreen(Screen[None]):
     def action_queue(self) -> None:
         from rater.ui.screens.queue import QueueScreen
 
-        before = self.session.filter
+        before = self.session.queue.filter
 
         def chosen(rowid: int | None) -> None:
             # The queue screen applies filters to the session as they are chosen.
             if rowid is not None:
                 self.show_answer(self.session.open(rowid))
-            elif self.session.filter != before:
-                self._go(self.session.next_todo(None))
+            elif self.session.queue.filter != before:
+                self._go(self.session.queue.next_todo(None))
             else:
                 self._draw_progress()
 
-        self.app.push_screen(QueueScreen(self.session, self.view.rowid if self.view else None), chosen)
+        self.app.push_screen(QueueScreen(self.session.queue, self.view.rowid if self.view else None), chosen)
