@@ -9,14 +9,18 @@ marginals ``n_c`` of ``o``, a distance ``d`` for the level of measurement, and
 Each unit's share of ``o`` is computed once (:class:`Coincidences`). A
 bootstrap resample of units is then just a weight per unit (how often it was
 drawn), and its coincidence matrix is ``weights @ unit_contributions``: one
-matrix product for all resamples, with no Python loop over resamples.
+matrix product for all resamples, with no Python loop over resamples. As
+``d`` is symmetric with a zero diagonal, only the pairs above the diagonal
+and the value counts enter that product (:attr:`Coincidences.design`).
 
 Only numpy is imported here, so agreement reports start fast.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, get_args
 
 import numpy as np
@@ -30,6 +34,8 @@ LEVELS: tuple[Level, ...] = get_args(Level)
 
 # Resamples per chunk are chosen so one chunk's weights stay near this many cells.
 _CHUNK_CELLS = 4_000_000
+# From this many units on, draw counts are tallied one resample at a time.
+_ROW_BINCOUNT = 2_048
 
 
 @dataclass(frozen=True, eq=False)
@@ -113,6 +119,18 @@ class Coincidences:
         """Total values in those units (Krippendorff's ``n``)."""
         return int(self.unit_counts.sum())
 
+    @cached_property
+    def design(self) -> FloatArray:
+        """Per unit, shape (U, P + V): its coincidences for each value pair c < k, then its counts.
+
+        Every distance is symmetric with a zero diagonal, so the pairs above
+        the diagonal (``P = V * (V - 1) / 2``) carry all of the observed
+        disagreement. Weighted sums of these rows are all :func:`alphas_from_totals`
+        needs, so statistics on the same units can share one matrix product.
+        """
+        upper = np.triu_indices(self.value_domain.size, 1)
+        return np.hstack([self.unit_contributions[:, upper[0], upper[1]], self.unit_counts])
+
     def alphas(self, weights: npt.ArrayLike, level: Level) -> FloatArray:
         """Alpha for each row of per-unit weights, shape (B, U) -> (B,).
 
@@ -123,21 +141,33 @@ class Coincidences:
         w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
         if w.ndim != 2 or w.shape[1] != self.n_units:
             raise ValueError(f"weights must have shape (B, {self.n_units}); got {w.shape}.")
-        n_values = self.value_domain.size
-        if n_values < 2:
-            return np.full(w.shape[0], np.nan)
-        flat = self.unit_contributions.reshape(self.n_units, n_values * n_values)
-        observed = (w @ flat).reshape(-1, n_values, n_values)
-        # Marginals from the integer counts are exact; o.sum(axis=1) carries rounding.
-        marginals = w @ self.unit_counts
-        dist = _distances(self.value_domain, marginals, level)
-        d_o = np.einsum("bck,bck->b", observed, np.broadcast_to(dist, observed.shape))
-        d_e = np.einsum("bc,bck,bk->b", marginals, np.broadcast_to(dist, observed.shape), marginals)
-        n = marginals.sum(axis=1)
-        result = np.full(w.shape[0], np.nan)
-        ok = d_e > 0
-        result[ok] = 1.0 - (n[ok] - 1.0) * d_o[ok] / d_e[ok]
-        return result
+        return alphas_from_totals(w @ self.design, self.value_domain, level)
+
+
+def alphas_from_totals(totals: FloatArray, value_domain: FloatArray, level: Level) -> FloatArray:
+    """Alpha for each row of weighted sums of :attr:`Coincidences.design` rows, (B, P + V) -> (B,).
+
+    ``D_o`` and ``D_e`` are both sums over the pairs c < k (each counted once
+    rather than twice, which cancels in their ratio). Rows with no expected
+    disagreement give ``nan``.
+    """
+    _check_level(level)
+    totals = np.atleast_2d(totals)
+    n_values = value_domain.size
+    if n_values < 2:
+        return np.full(totals.shape[0], np.nan)
+    lo, hi = np.triu_indices(n_values, 1)
+    observed = totals[:, : lo.size]
+    # Marginals from the integer counts are exact; sums of coincidences carry rounding.
+    marginals = totals[:, lo.size :]
+    dist = _pair_distances(value_domain, marginals, level, lo, hi)
+    d_o = np.einsum("bp,bp->b", observed, np.broadcast_to(dist, observed.shape))
+    d_e = np.einsum("bp,bp->b", marginals[:, lo] * marginals[:, hi], np.broadcast_to(dist, observed.shape))
+    n = marginals.sum(axis=1)
+    result = np.full(totals.shape[0], np.nan)
+    ok = d_e > 0
+    result[ok] = 1.0 - (n[ok] - 1.0) * d_o[ok] / d_e[ok]
+    return result
 
 
 @dataclass(frozen=True)
@@ -175,6 +205,49 @@ class AlphaResult:
     n_nan_boot: int
     confidence: float
     samples: FloatArray = field(repr=False, compare=False)
+
+    @classmethod
+    def from_samples(
+        cls,
+        point: float,
+        samples: FloatArray,
+        *,
+        n_units: int,
+        n_excluded_units: int,
+        n_pairable: int,
+        confidence: float,
+    ) -> AlphaResult:
+        """Summarise bootstrap alphas (``nan`` = degenerate resample) around a point estimate.
+
+        The one place the percentile interval and the threshold shares are
+        formed, for :func:`bootstrap` and for statistics built from several
+        alphas on common resamples (rater.stats.agreement).
+        """
+        if not 0 < confidence < 1:
+            raise ValueError(f"confidence must be strictly between 0 and 1; got {confidence}.")
+        samples = np.asarray(samples, dtype=np.float64)
+        finite = samples[~np.isnan(samples)]
+        if finite.size:
+            tail = (1.0 - confidence) / 2.0
+            ci_low, ci_high = (float(q) for q in np.quantile(finite, [tail, 1.0 - tail]))
+            below_0667 = float(np.mean(finite < 0.667))
+            below_0800 = float(np.mean(finite < 0.800))
+        else:
+            ci_low = ci_high = below_0667 = below_0800 = float("nan")
+        return cls(
+            alpha=float(point),
+            ci_low=ci_low,
+            ci_high=ci_high,
+            p_below_0667=below_0667,
+            p_below_0800=below_0800,
+            n_units=n_units,
+            n_excluded_units=n_excluded_units,
+            n_pairable=n_pairable,
+            n_boot=int(samples.size),
+            n_nan_boot=int(samples.size - finite.size),
+            confidence=confidence,
+            samples=samples,
+        )
 
 
 def alpha(
@@ -239,12 +312,48 @@ def resample_alphas(coincidences: Coincidences, indices: npt.ArrayLike, level: L
     run on exactly the same resamples. ``nan`` marks a degenerate resample.
     """
     idx = np.atleast_2d(np.asarray(indices, dtype=np.intp))
-    n_boot, n_units = idx.shape[0], coincidences.n_units
+    n_units = coincidences.n_units
     if idx.size and (idx.min() < 0 or idx.max() >= n_units):
         raise ValueError(f"resample indices must lie in [0, {n_units}).")
+    return coincidences.alphas(_draw_counts(idx, n_units), level)
+
+
+def _draw_counts(idx: IntArray, n_units: int) -> FloatArray:
+    """(B, k) unit indices -> (B, n_units) how often each unit was drawn in each resample."""
+    n_boot = idx.shape[0]
+    if n_units >= _ROW_BINCOUNT:
+        # Row by row is faster for many units: no offset array, and each count stays in cache.
+        out = np.empty((n_boot, n_units))
+        for b in range(n_boot):
+            out[b] = np.bincount(idx[b], minlength=n_units)
+        return out
     offsets = (np.arange(n_boot, dtype=np.intp) * n_units)[:, None]
-    weights = np.bincount((idx + offsets).ravel(), minlength=n_boot * n_units)
-    return coincidences.alphas(weights.reshape(n_boot, n_units), level)
+    counts = np.bincount((idx + offsets).ravel(), minlength=n_boot * n_units)
+    return counts.reshape(n_boot, n_units).astype(np.float64)
+
+
+def resample_weights(
+    n_units: int, n_boot: int, seed: int | np.random.SeedSequence | None = None
+) -> Iterator[tuple[int, int, FloatArray]]:
+    """Bootstrap resamples of ``n_units`` units as draw counts, a chunk at a time.
+
+    Yields ``(start, stop, weights)`` where ``weights[b - start, u]`` is how
+    often resample ``b`` drew unit ``u`` (``n_units`` draws with replacement).
+    These are exactly the resamples :func:`bootstrap` uses for the same
+    ``seed``, so several statistics on the same units (each a
+    ``Coincidences.alphas`` of the same weights) can share resamples and be
+    compared resample by resample. Chunks keep memory bounded.
+    """
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be at least 1; got {n_boot}.")
+    if n_units < 1:
+        return
+    rng = np.random.default_rng(seed)
+    chunk = max(1, _CHUNK_CELLS // n_units)
+    for start in range(0, n_boot, chunk):
+        stop = min(start + chunk, n_boot)
+        draws = rng.integers(0, n_units, size=(stop - start, n_units))
+        yield start, stop, _draw_counts(draws, n_units)
 
 
 def bootstrap(
@@ -295,38 +404,16 @@ def bootstrap(
         raise ValueError(f"confidence must be strictly between 0 and 1; got {confidence}.")
     coincidences = Coincidences.from_reliability_data(reliability_data, value_domain)
     point = float(coincidences.alphas(np.ones(coincidences.n_units), level)[0])
-    n_units = coincidences.n_units
-
     samples = np.full(n_boot, np.nan)
-    if n_units:
-        rng = np.random.default_rng(seed)
-        chunk = max(1, _CHUNK_CELLS // n_units)
-        for start in range(0, n_boot, chunk):
-            stop = min(start + chunk, n_boot)
-            draws = rng.integers(0, n_units, size=(stop - start, n_units))
-            samples[start:stop] = resample_alphas(coincidences, draws, level)
-
-    finite = samples[~np.isnan(samples)]
-    if finite.size:
-        tail = (1.0 - confidence) / 2.0
-        ci_low, ci_high = (float(q) for q in np.quantile(finite, [tail, 1.0 - tail]))
-        below_0667 = float(np.mean(finite < 0.667))
-        below_0800 = float(np.mean(finite < 0.800))
-    else:
-        ci_low = ci_high = below_0667 = below_0800 = float("nan")
-    return AlphaResult(
-        alpha=point,
-        ci_low=ci_low,
-        ci_high=ci_high,
-        p_below_0667=below_0667,
-        p_below_0800=below_0800,
-        n_units=n_units,
+    for start, stop, weights in resample_weights(coincidences.n_units, n_boot, seed):
+        samples[start:stop] = coincidences.alphas(weights, level)
+    return AlphaResult.from_samples(
+        point,
+        samples,
+        n_units=coincidences.n_units,
         n_excluded_units=coincidences.n_excluded,
         n_pairable=coincidences.n_pairable,
-        n_boot=n_boot,
-        n_nan_boot=int(n_boot - finite.size),
         confidence=confidence,
-        samples=samples,
     )
 
 
@@ -354,14 +441,16 @@ def _checked_domain(values: FloatArray, value_domain: npt.ArrayLike | None) -> F
     return domain
 
 
-def _distances(domain: FloatArray, marginals: FloatArray, level: Level) -> FloatArray:
-    """Squared distance between values: (V, V), or (B, V, V) for ordinal.
+def _pair_distances(
+    domain: FloatArray, marginals: FloatArray, level: Level, lo: IntArray, hi: IntArray
+) -> FloatArray:
+    """Squared distance for each value pair (lo[p], hi[p]): (P,), or (B, P) for ordinal.
 
-    The ordinal distance between ranks c and k is
+    The ordinal distance between ranks c < k is
     ``(n_c/2 + n_(c+1) + ... + n_(k-1) + n_k/2)**2``, so it depends on each
     resample's marginals and is recomputed for every resample at once.
     """
-    c, k = domain[:, None], domain[None, :]
+    c, k = domain[lo], domain[hi]
     if level == "nominal":
         return np.not_equal(c, k).astype(np.float64)
     if level == "interval":
@@ -372,8 +461,8 @@ def _distances(domain: FloatArray, marginals: FloatArray, level: Level) -> Float
         return ratio**2
     # Ordinal: ranks are positions in the domain, which the caller ordered.
     ranks = np.arange(domain.size)
-    lo = np.minimum(ranks[:, None], ranks[None, :])
-    hi = np.maximum(ranks[:, None], ranks[None, :])
+    low = np.minimum(ranks[lo], ranks[hi])
+    high = np.maximum(ranks[lo], ranks[hi])
     cumulative = np.cumsum(marginals, axis=1)
-    between = cumulative[:, hi] - cumulative[:, lo] + marginals[:, lo]
-    return (between - (marginals[:, lo] + marginals[:, hi]) / 2.0) ** 2
+    between = cumulative[:, high] - cumulative[:, low] + marginals[:, low]
+    return (between - (marginals[:, low] + marginals[:, high]) / 2.0) ** 2

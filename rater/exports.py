@@ -1,0 +1,379 @@
+"""`rater export`: the database as tidy files that pandas, R and spreadsheets read.
+
+Files written to the export folder (default ``exports/``):
+
+``ratings.csv``
+    One row per human rating and axis, both phases (``phase`` is ``blind``,
+    ``revised`` or ``unknown`` for imports), with the answer's model and the
+    scenario's modality, step, severity, risk level and demographic group.
+``judge_scores.csv``
+    One row per judge score and axis, same scenario fields, with the score
+    of the newest calibration beside the raw one (``calibrated_score``, empty
+    when there is none).
+``agreement.csv``, ``agreement.json``
+    What ``rater agreement --json`` prints (the CSV without confusion matrices).
+``calibration.json``
+    The newest stored calibration, when there is one.
+``manifest.json``
+    rater version, rubric version and hash, judge models and prompt files
+    (version and hash, from each judgment's provenance),
+    counts, the agreement run's parameters, the export time, and the files.
+
+Tables are streamed from a database cursor to the file, so memory stays flat
+however many rows there are. An empty cell is a missing value or "not
+applicable". Each file is written beside its final name and renamed when
+complete, so a crashed export never leaves a half file. ``fmt="parquet"``
+writes the three tables as Parquet instead (needs pyarrow).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from rater.errors import Problem, RaterError
+
+if TYPE_CHECKING:
+    from rater.stats.agreement import Report
+    from rater.store import Store
+
+FORMATS = ("csv", "parquet")
+DEFAULT_DIR = Path("exports")
+_BATCH = 50_000
+
+_SCORE = "CASE WHEN {0} = CAST({0} AS INTEGER) THEN CAST({0} AS INTEGER) ELSE {0} END"
+_SCENARIO = (("scenario_id", "p.scenario_id", "text"), ("model", "p.model", "text"),
+             ("sample", "p.sample", "int"), ("modality", "s.modality", "text"), ("step", "s.step", "text"),
+             ("severity", "s.severity", "int"), ("risk_level", "s.risk_level", "text"),
+             ("demographic_group", "s.demographic_group", "text"), ("base_id", "s.base_id", "text"))
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A tidy table: one row per score, with its parent's (rating's or judgment's) columns around it.
+
+    Parents and scores are read by two cursors in id order and merged, so
+    each parent's columns are fetched and rendered once rather than once per
+    axis. Columns are (name, SQL expression, type).
+    """
+
+    parents_from: str
+    scores_from: str
+    before: tuple[tuple[str, str, str], ...]
+    scores: tuple[tuple[str, str, str], ...]
+    after: tuple[tuple[str, str, str], ...]
+
+    @property
+    def columns(self) -> list[tuple[str, str]]:
+        """(name, type) of the output; the first score column is only the parent's id, for merging."""
+        return [(name, kind) for name, _, kind in (*self.before, *self.scores[1:], *self.after)]
+
+    def parents_sql(self) -> str:
+        exprs = ", ".join(expr for _, expr, _ in (*self.before, *self.after))
+        return f"SELECT {self.before[0][1]}, {exprs} {self.parents_from}"
+
+    def scores_sql(self) -> str:
+        exprs = ", ".join(expr for _, expr, _ in self.scores)
+        return f"SELECT {exprs} {self.scores_from}"
+
+
+RATINGS = _Table(
+    parents_from="""FROM ratings g JOIN raters r ON r.id = g.rater_id
+        JOIN responses p ON p.id = g.response_id JOIN scenarios s ON s.id = p.scenario_id ORDER BY g.id""",
+    scores_from="FROM rating_scores sc ORDER BY sc.rating_id, sc.axis",
+    before=(("rating_id", "g.id", "int"), ("rater", "r.name", "text"), ("rater_role", "r.role", "text"),
+            ("response_id", "g.response_id", "text"), *_SCENARIO,
+            ("phase", "CASE g.judges_visible WHEN 0 THEN 'blind' WHEN 1 THEN 'revised' ELSE 'unknown' END",
+             "text")),
+    scores=(("rating_id", "sc.rating_id", "int"), ("axis", "sc.axis", "text"),
+            ("score", _SCORE.format("sc.score"), "float"), ("rationale", "sc.rationale", "text")),
+    after=(("note", "g.note", "text"), ("flags", "g.flags", "text"),
+           ("seconds_spent", "g.seconds_spent", "float"), ("rubric_version", "g.rubric_version", "int"),
+           ("source", "g.source", "text"), ("created_at", "g.created_at", "text"),
+           ("updated_at", "g.updated_at", "text")),
+)
+
+JUDGE_SCORES = _Table(
+    parents_from="""FROM judgments j JOIN responses p ON p.id = j.response_id
+        JOIN scenarios s ON s.id = p.scenario_id ORDER BY j.id""",
+    scores_from="""FROM judge_scores sc LEFT JOIN calibrated_scores cs
+        ON cs.judgment_id = sc.judgment_id AND cs.axis = sc.axis AND cs.calibration_id = ?
+        ORDER BY sc.judgment_id, sc.axis""",
+    before=(("judgment_id", "j.id", "int"), ("judge", "j.judge", "text"),
+            ("response_id", "j.response_id", "text"), *_SCENARIO),
+    scores=(("judgment_id", "sc.judgment_id", "int"), ("axis", "sc.axis", "text"),
+            ("score", _SCORE.format("sc.score"), "float"),
+            ("calibrated_score", _SCORE.format("cs.score"), "float"),
+            ("rationale", "sc.rationale", "text")),
+    after=(("rubric_version", "j.rubric_version", "int"), ("created_at", "j.created_at", "text")),
+)
+
+AGREEMENT_COLUMNS = ("axis", "comparison", "level", "by", "group", "alpha", "ci_low", "ci_high",
+                     "p_below_0667", "p_below_0800", "n_units", "n_excluded_units", "n_pairable",
+                     "n_raters", "n_boot", "n_nan_boot", "confidence", "delta", "delta_ci_low",
+                     "delta_ci_high", "n_swaps", "n_scored", "mean_bias", "exact", "within_one",
+                     "spearman_rho")
+
+
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    rows: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}" + (f" ({self.rows:,} rows)" if self.rows is not None else "")
+
+
+def export(store: Store, out: Path = DEFAULT_DIR, *, fmt: str = "csv",
+           agreement: Report | None = None, agreement_options: dict[str, Any] | None = None
+           ) -> list[Exported]:
+    """Write every export file to ``out``; returns what was written, manifest last.
+
+    ``agreement`` is a computed report (see rater.stats.agreement) or None
+    when there were no scores to compare; ``agreement_options`` records how
+    it was run in the manifest.
+    """
+    from rater.stats import calibration
+
+    if fmt not in FORMATS:
+        raise RaterError(Problem(f"unknown format {fmt!r}", field="format", fix="use csv or parquet"))
+    if fmt == "parquet":
+        require_pyarrow()
+    out.mkdir(parents=True, exist_ok=True)
+    latest = calibration.latest(store)
+    written = [
+        _table(store, RATINGS, (), out / f"ratings.{fmt}", fmt),
+        _table(store, JUDGE_SCORES, (latest["id"] if latest else None,), out / f"judge_scores.{fmt}", fmt),
+    ]
+    if agreement is not None:
+        records = [r.to_dict() for r in agreement.records]
+        written.append(_agreement_table(records, out / f"agreement.{fmt}", fmt))
+        written.append(_json(out / "agreement.json", records))
+    if latest is not None:
+        written.append(_json(out / "calibration.json", latest))
+    written.append(_json(out / "manifest.json",
+                         manifest(store, written, agreement, agreement_options or {}, latest)))
+    return written
+
+
+def manifest(store: Store, files: Sequence[Exported], agreement: Report | None,
+             options: dict[str, Any], latest: dict[str, Any] | None) -> dict[str, Any]:
+    """What an export holds and what made it: enough to cite it or redo it."""
+    from rater import __version__
+    from rater.store import now
+
+    q = store.conn.execute
+    version, rubric = store.rubric()
+
+    def count(sql: str) -> int:
+        return int(q(sql).fetchone()[0])
+
+    judges: dict[str, dict[str, Any]] = {}
+    for judge, model, prompts, ok, failed in q("""
+            SELECT judge, json_extract(p, '$.model'),
+                   coalesce(json_extract(p, '$.prompts'), json_extract(p, '$.prompt_version')),
+                   sum(status = 'ok'), sum(status = 'failed')
+            FROM (SELECT judge, status, CASE WHEN json_valid(provenance) THEN provenance
+                                             ELSE '{}' END AS p FROM judgments)
+            GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"""):
+        entry = judges.setdefault(judge, {"models": [], "prompts": [], "judgments_ok": 0,
+                                          "judgments_failed": 0})
+        if model is not None and str(model) not in entry["models"]:
+            entry["models"].append(str(model))
+        for prompt in _prompt_versions(prompts):
+            if prompt not in entry["prompts"]:
+                entry["prompts"].append(prompt)
+        entry["judgments_ok"] += int(ok or 0)
+        entry["judgments_failed"] += int(failed or 0)
+    return {
+        "rater_version": __version__,
+        "exported_at": now(),
+        "database": str(store.path),
+        "illustrative_demo_data": store.is_demo,
+        "rubric": {"version": version, "name": rubric.name, "label": rubric.label, "hash": rubric.hash,
+                   "axes": rubric.axis_ids},
+        "answer_models": [r[0] for r in q("SELECT DISTINCT model FROM responses ORDER BY model")],
+        "judges": judges,
+        "counts": {
+            "scenarios": count("SELECT count(*) FROM scenarios"),
+            "answers": count("SELECT count(*) FROM responses"),
+            "raters": count("SELECT count(*) FROM raters"),
+            "raters_with_ratings": count("SELECT count(DISTINCT rater_id) FROM ratings"),
+            "ratings": count("SELECT count(*) FROM ratings"),
+            "rating_scores": count("SELECT count(*) FROM rating_scores"),
+            "judgments": count("SELECT count(*) FROM judgments"),
+            "judge_scores": count("SELECT count(*) FROM judge_scores"),
+        },
+        "agreement": None if agreement is None else {
+            **options, "seed": agreement.seed, "phase": agreement.phase,
+            "consensus": agreement.consensus, "notes": agreement.notes,
+            "humans": len(agreement.humans), "judges": agreement.judges},
+        "calibration": None if latest is None else {"id": latest["id"], "hash": latest["hash"],
+                                                    "method": latest.get("method")},
+        "files": {f.path.name: {"rows": f.rows} for f in files},
+    }
+
+
+def _prompt_versions(value: Any) -> list[dict[str, Any]]:
+    """Prompt files from a judgment's provenance: ``{"file": {"version", "hash"}}``, or a bare version."""
+    if value is None:
+        return []
+    try:
+        parsed = json.loads(value) if isinstance(value, str) else value
+    except json.JSONDecodeError:
+        parsed = value
+    if isinstance(parsed, dict):
+        return [{"file": name, **(spec if isinstance(spec, dict) else {"version": spec})}
+                for name, spec in sorted(parsed.items())]
+    return [{"version": str(parsed)}]
+
+
+# -- writing ------------------------------------------------------------------------
+
+
+def _merged(store: Store, table: _Table, params: tuple[Any, ...]
+            ) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
+    """(parent row, score row) pairs, streamed from two cursors in id order.
+
+    A parent row is the same tuple object for all of its scores, so a writer
+    can render it once. Scores without a parent row are impossible under the
+    schema's foreign keys and are skipped.
+    """
+    parents, scores = store.conn.cursor(), store.conn.cursor()
+    parents.row_factory = scores.row_factory = None  # plain tuples: no sqlite3.Row per row
+    parents.execute(table.parents_sql())
+    scores.execute(table.scores_sql(), params)
+    parent: tuple[Any, ...] = (None,)
+    for batch in _batches(scores):
+        for row in batch:
+            key = row[0]
+            while parent[0] is None or parent[0] < key:
+                nxt = parents.fetchone()
+                if nxt is None:
+                    return
+                parent = nxt
+            if parent[0] == key:
+                yield parent, row
+
+
+def _table(store: Store, table: _Table, params: tuple[Any, ...], path: Path, fmt: str) -> Exported:
+    names = [name for name, _ in table.columns]
+    split = 1 + len(table.before)
+    if fmt == "parquet":
+        rows = (parent[1:split] + row[1:] + parent[split:] for parent, row in _merged(store, table, params))
+        return _write_parquet(path, table.columns, rows)
+    n = 0
+    last: tuple[Any, ...] | None = None
+    head = tail = ""
+    lines: list[str] = []
+    with _replacing(path, newline="") as fh:
+        fh.write(",".join(names) + "\n")
+        for parent, row in _merged(store, table, params):
+            if parent is not last:
+                last = parent
+                head = ",".join(map(_field, parent[1:split]))
+                tail = ",".join(map(_field, parent[split:]))
+            lines.append(f"{head},{','.join(map(_field, row[1:]))},{tail}")
+            if len(lines) >= _BATCH:
+                fh.write("\n".join(lines) + "\n")
+                n += len(lines)
+                lines.clear()
+        if lines:
+            fh.write("\n".join(lines) + "\n")
+            n += len(lines)
+    return Exported(path, n)
+
+
+_NEEDS_QUOTES = re.compile(r'[",\r\n]')
+
+
+def _field(value: Any) -> str:
+    """One CSV field as the csv module writes it (quoted only when it has to be)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return f'"{value.replace(chr(34), chr(34) * 2)}"' if _NEEDS_QUOTES.search(value) else value
+    return str(value)
+
+
+def _agreement_table(records: list[dict[str, Any]], path: Path, fmt: str) -> Exported:
+    if fmt == "parquet":
+        import pandas as pd
+
+        tmp = path.with_name(path.name + ".part")
+        pd.DataFrame(records, columns=list(AGREEMENT_COLUMNS)).to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+        return Exported(path, len(records))
+    with _replacing(path, newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(AGREEMENT_COLUMNS)
+        writer.writerows([rec[c] for c in AGREEMENT_COLUMNS] for rec in records)
+    return Exported(path, len(records))
+
+
+def _write_parquet(path: Path, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]]
+                   ) -> Exported:
+    """Row groups of ``_BATCH`` rows, each column typed from ``columns`` (int, float or text)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    types = {"int": pa.int64(), "float": pa.float64(), "text": pa.string()}
+    schema = pa.schema([(name, types[kind]) for name, kind in columns])
+    n = 0
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for batch in _batches(iter(rows)):
+                arrays = [pa.array(list(col), type=field.type)
+                          for col, field in zip(zip(*batch, strict=True), schema, strict=True)]
+                writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+                n += len(batch)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Exported(path, n)
+
+
+def _batches(rows: Iterable[Any]) -> Iterator[list[Any]]:
+    it = iter(rows)
+    while True:
+        fetch = getattr(it, "fetchmany", None)
+        batch = fetch(_BATCH) if fetch else [r for _, r in zip(range(_BATCH), it, strict=False)]
+        if not batch:
+            return
+        yield batch
+
+
+def _json(path: Path, data: Any) -> Exported:
+    with _replacing(path) as fh:
+        json.dump(data, fh, indent=2, ensure_ascii=False, allow_nan=False)
+        fh.write("\n")
+    return Exported(path, len(data) if isinstance(data, list) else None)
+
+
+@contextmanager
+def _replacing(path: Path, newline: str | None = None) -> Iterator[IO[str]]:
+    """Write to ``path.part``, then rename over ``path`` only if writing finished."""
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with tmp.open("w", encoding="utf-8", newline=newline) as fh:
+            yield fh
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def require_pyarrow() -> None:
+    try:
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        raise RaterError(Problem("--format parquet needs the pyarrow package, which is not installed",
+                                 field="format",
+                                 fix="pip install pyarrow, or export CSV (the default)")) from None

@@ -1,0 +1,202 @@
+"""Calibration: maps that fix a judge's bias, cross-validated honestly, stored beside the raw scores."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from rater.errors import RaterError
+from rater.stats import calibration as cal
+from rater.stats.tidy import AxisInfo, TidyScores, from_store
+from rater.store import AxisScore, Store
+
+SCALE = (1.0, 2.0, 3.0, 4.0, 5.0)
+
+
+def panel(n: int = 300, seed: int = 0, judge_noise: float = 0.2, axes: tuple[str, ...] = ("safety",)
+          ) -> TidyScores:
+    """Three humans near a truth; judge 'fair' near it too, 'lenient' one point above (truth <= 4)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for axis in axes:
+        truth = rng.integers(1, 5, n)
+        for h in range(3):
+            s = np.clip(truth + rng.choice([-1, 0, 1], p=[0.1, 0.8, 0.1], size=n), 1, 5)
+            rows += [(f"u{i:04d}", "human", f"h{h}", axis, float(v)) for i, v in enumerate(s)]
+        for name, shift in (("fair", 0), ("lenient", 1)):
+            noise = rng.choice([-1, 0, 1], p=[judge_noise / 2, 1 - judge_noise, judge_noise / 2], size=n)
+            s = np.clip(truth + shift + noise, 1, 5)
+            rows += [(f"u{i:04d}", "judge", name, axis, float(v)) for i, v in enumerate(s)]
+    frame = pd.DataFrame(rows, columns=["response_id", "source", "rater", "axis", "score"])
+    return TidyScores(frame, pd.DataFrame(), [AxisInfo(a, "ordinal", SCALE) for a in axes], "test")
+
+
+def report_row(c: cal.Calibration, comparison: str, axis: str = "safety") -> dict:
+    return next(r for r in c.report if r["axis"] == axis and r["comparison"] == comparison)
+
+
+def test_cross_validation_never_fits_on_its_test_fold() -> None:
+    n = 50
+    x = np.arange(n, dtype=float)
+    y = x + 1000  # y identifies its unit
+    folds = cal.assign_folds(n, 5, seed=1)
+    seen: list[set[float]] = []
+
+    def spy(x_train: np.ndarray, y_train: np.ndarray):
+        seen.append(set(y_train.tolist()))
+        return lambda values: values
+
+    cal.cross_validate(x, y, folds, spy)
+    assert len(seen) == 5
+    for fold, train in enumerate(seen):
+        test = set((y[folds == fold]).tolist())
+        assert not train & test
+        assert train | test == set(y.tolist())
+
+
+def test_folds_are_balanced_and_seeded() -> None:
+    folds = cal.assign_folds(103, 5, seed=2)
+    assert sorted(np.bincount(folds).tolist()) == [20, 20, 21, 21, 21]
+    assert np.array_equal(folds, cal.assign_folds(103, 5, seed=2))
+
+
+def test_out_of_fold_predictions_come_from_the_other_folds() -> None:
+    # Each fold's map is the mean of the other folds' y: a leak would show up as a different value.
+    x = np.zeros(6)
+    y = np.array([0.0, 0, 0, 6, 6, 6])
+    folds = np.array([0, 0, 0, 1, 1, 1])
+    def mean_of_train(_x: np.ndarray, y_train: np.ndarray):
+        level = float(y_train.mean())
+        return lambda values: values * 0 + level
+
+    out = cal.cross_validate(x, y, folds, mean_of_train)
+    np.testing.assert_array_equal(out, [6, 6, 6, 0, 0, 0])
+
+
+def test_pool_adjacent_violators() -> None:
+    _, ys = cal.fit_isotonic(np.array([1.0, 2, 3, 4]), np.array([1.0, 3, 2, 4]))
+    np.testing.assert_allclose(ys, [1, 2.5, 2.5, 4])
+    # x=1 holds two answers (mean 3), x=2 one (1): pooled, (3 + 3 + 1) / 3.
+    xs, ys = cal.fit_isotonic(np.array([1.0, 1, 2, 3]), np.array([2.0, 4, 1, 5]))
+    np.testing.assert_allclose(xs, [1, 2, 3])
+    np.testing.assert_allclose(ys, [7 / 3, 7 / 3, 5])
+
+
+def test_a_calibrated_score_is_a_point_of_the_scale() -> None:
+    fit = cal.fit(np.array([2.0, 3, 4, 5]), np.array([1.0, 2, 3, 4]), np.array(SCALE))
+    assert fit.method == "linear" and fit.slope == pytest.approx(1) and fit.intercept == pytest.approx(-1)
+    assert fit.table == {1.0: 1.0, 2.0: 1.0, 3.0: 2.0, 4.0: 3.0, 5.0: 4.0}
+    np.testing.assert_array_equal(fit.apply(np.array([5.0, np.nan, 1.0])), [4, np.nan, 1])
+    assert cal.snap(np.array([2.5, 3.51, 9.0, -3.0]), np.array(SCALE)).tolist() == [2, 4, 5, 1]
+
+
+def test_a_judge_that_always_says_the_same_gets_an_offset() -> None:
+    fit = cal.fit(np.array([5.0, 5, 5]), np.array([3.0, 3, 4]), np.array(SCALE))
+    assert fit.slope == 1.0 and fit.table[5.0] == 3.0
+
+
+def test_isotonic_with_too_little_data_falls_back_to_linear_and_says_so() -> None:
+    fit = cal.fit(np.array([1.0, 2, 3]), np.array([1.0, 2, 3]), np.array(SCALE), "isotonic")
+    assert fit.method == "linear" and "isotonic needs at least" in (fit.note or "")
+
+
+def test_calibration_removes_a_lenient_judges_bias_under_cross_validation() -> None:
+    c = cal.calibrate(panel(), n_boot=200, seed=0)
+    lenient = report_row(c, "human-judge:lenient")
+    assert lenient["mean_bias_before"] > 0.8
+    assert abs(lenient["mean_bias_after"]) < 0.15
+    assert lenient["alpha_after"] > lenient["alpha_before"]
+    assert c.maps["lenient"]["safety"].table[3.0] == 2.0
+    assert c.maps["fair"]["safety"].table == {v: v for v in SCALE}
+    assert c.content["verdicts"]["safety"]["trusted"] is True
+
+
+def test_isotonic_is_used_when_asked_and_there_is_enough_data() -> None:
+    c = cal.calibrate(panel(), method="isotonic", n_boot=50, seed=0)
+    assert c.maps["lenient"]["safety"].method == "isotonic"
+    assert abs(report_row(c, "human-judge:lenient")["mean_bias_after"]) < 0.15
+
+
+def test_a_panel_that_guesses_needs_human_ratings() -> None:
+    c = cal.calibrate(panel(n=120, judge_noise=1.0), n_boot=200, seed=0)
+    verdict = c.content["verdicts"]["safety"]
+    assert verdict["trusted"] is False and verdict["verdict"] == cal.NEEDS_HUMANS
+    assert "below 0.667" in verdict["reason"]
+
+
+def test_calibrating_without_human_ratings_is_a_clear_error() -> None:
+    tidy = panel()
+    tidy = tidy.with_scores(tidy.scores[tidy.scores["source"] == "judge"])
+    with pytest.raises(RaterError, match="needs both human ratings and judge scores"):
+        cal.calibrate(tidy, n_boot=10)
+
+
+def test_the_calibration_file_round_trips_and_applies(tmp_path) -> None:
+    tidy = panel(n=200, axes=("safety", "fidelity"))
+    c = cal.calibrate(tidy, n_boot=50, seed=4)
+    path = cal.write_file(c, tmp_path / "calibration.json")
+    back = cal.read_file(path)
+    assert back.hash == c.hash
+    assert back.maps["lenient"]["fidelity"].table == c.maps["lenient"]["fidelity"].table
+    applied = back.apply(tidy).scores
+    lenient = (applied["rater"] == "lenient") & (applied["axis"] == "safety")
+    raw = tidy.scores.loc[lenient, "score"].to_numpy()
+    np.testing.assert_array_equal(applied.loc[lenient, "score"], c.maps["lenient"]["safety"].apply(raw))
+    humans = applied["source"] == "human"
+    assert applied.loc[humans, "score"].equals(tidy.scores.loc[humans, "score"])
+
+
+def test_a_file_that_is_not_a_calibration_is_refused(tmp_path) -> None:
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"maps": {}}))
+    with pytest.raises(RaterError, match="is not a rater calibration"):
+        cal.read_file(path)
+    path.write_text("{oops")
+    with pytest.raises(RaterError, match="is not JSON"):
+        cal.read_file(path)
+
+
+def stored_panel(store: Store, n: int = 120) -> None:
+    """Humans and judges in the database on n answers (the lenient judge one point high)."""
+    version, rubric = store.rubric()
+    axis = rubric.axis_ids[0]
+    rng = np.random.default_rng(9)
+    with store.write():
+        store.conn.executemany(
+            "INSERT INTO responses (id, scenario_id, model, sample, text, created_at) VALUES (?, ?, 'm', ?, 'x', 'now')",
+            [(f"a{i:03d}", "t-pe-01", i + 1) for i in range(n)])
+        truth = rng.integers(1, 5, n)
+        for h in ("ana", "ben"):
+            rid = store.ensure_rater(h)
+            for i in range(n):
+                store.save_rating(rater_id=rid, response_id=f"a{i:03d}", rubric_version=version,
+                                  judges_visible=False, scores={axis: AxisScore(float(truth[i]))})
+        for judge, shift in (("fair", 0), ("lenient", 1)):
+            for i in range(n):
+                jid = store.conn.execute(
+                    "INSERT INTO judgments (response_id, judge, rubric_version, status, created_at) "
+                    "VALUES (?, ?, ?, 'ok', 'now')", (f"a{i:03d}", judge, version)).lastrowid
+                store.conn.execute("INSERT INTO judge_scores (judgment_id, axis, score) VALUES (?, ?, ?)",
+                                   (jid, axis, float(truth[i] + shift)))
+
+
+def test_saving_stores_calibrated_scores_beside_untouched_raw_scores(store: Store) -> None:
+    stored_panel(store)
+    raw_before = store.conn.execute("SELECT judgment_id, axis, score FROM judge_scores ORDER BY 1").fetchall()
+    c = cal.calibrate(from_store(store), n_boot=50, seed=0)
+    cal_id, written = cal.save(store, c)
+    assert written == 240
+    assert [tuple(r) for r in store.conn.execute(
+        "SELECT judgment_id, axis, score FROM judge_scores ORDER BY 1")] == [tuple(r) for r in raw_before]
+    pairs = store.conn.execute(
+        "SELECT s.score, c.score FROM judge_scores s JOIN judgments j ON j.id = s.judgment_id "
+        "JOIN calibrated_scores c ON c.judgment_id = s.judgment_id AND c.axis = s.axis "
+        "WHERE j.judge = 'lenient' AND c.calibration_id = ?", (cal_id,)).fetchall()
+    assert len(pairs) == 120 and all(c == raw - 1 for raw, c in pairs)
+    # The same calibration again is the same stored calibration, not a copy.
+    assert cal.save(store, c)[0] == cal_id
+    assert store.conn.execute("SELECT count(*) FROM calibrations").fetchone()[0] == 1
+    assert cal.latest(store)["hash"] == c.hash
