@@ -220,6 +220,37 @@ CREATE TABLE calibrated_scores (
 """
 
 
+# `rater generate` and `rater judge`: each answer and judgment made through
+# litellm carries its call key (sha256 of the entry, model, parameters and
+# the exact messages), which makes a run resumable and a repeated run free;
+# each run is recorded with its settings (never a key), counts, cost and end.
+V4 = """
+ALTER TABLE responses ADD COLUMN call_key TEXT;
+CREATE UNIQUE INDEX responses_call_key ON responses (call_key) WHERE call_key IS NOT NULL;
+ALTER TABLE judgments ADD COLUMN call_key TEXT;
+CREATE UNIQUE INDEX judgments_call_key ON judgments (call_key) WHERE call_key IS NOT NULL;
+CREATE TABLE llm_runs (
+    id            INTEGER PRIMARY KEY,
+    command       TEXT NOT NULL,           -- generate | judge
+    config_file   TEXT NOT NULL,
+    config        TEXT NOT NULL,           -- JSON: the entries as run, without secrets
+    options       TEXT NOT NULL,           -- JSON: concurrency, samples, filters, limit
+    planned       INTEGER NOT NULL,
+    ok            INTEGER NOT NULL DEFAULT 0,
+    failed        INTEGER NOT NULL DEFAULT 0,
+    skipped       INTEGER NOT NULL DEFAULT 0,   -- not attempted: their model or judge was stopped
+    calls         INTEGER NOT NULL DEFAULT 0,   -- requests sent, retries included
+    cost          REAL,
+    status        TEXT NOT NULL CHECK (status IN ('running', 'finished', 'stopped', 'interrupted')),
+    stopped       TEXT NOT NULL DEFAULT '{}',   -- JSON: entry -> why it was stopped
+    failures      TEXT NOT NULL DEFAULT '[]',   -- JSON: the first failures, entry/item/error
+    started_at    TEXT NOT NULL,
+    finished_at   TEXT,
+    rater_version TEXT NOT NULL
+);
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def run(conn: sqlite3.Connection) -> None:
         # executescript would COMMIT the surrounding transaction; run statement by statement.
@@ -250,4 +281,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(V1),
     _script(V2),
     _script(V3),
+    _script(V4),
 ]

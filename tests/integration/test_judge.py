@@ -1,0 +1,312 @@
+"""`rater judge` through the real litellm code path, against a fake OpenAI server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from rater.cli import cli
+from rater.importers import import_responses, import_scenarios
+from rater.llm.panel import panel_scores
+from rater.llm.prompts import judge_schema
+from rater.rubric import load_rubric
+from rater.store import Store
+from tests.conftest import FIXTURES
+from tests.integration.fake_openai import Content, FakeOpenAI, Hang, Status, config_toml
+
+ROOT = Path(__file__).parents[2]
+SECRET = "sk-judge-DO-NOT-LEAK-19e0b3"
+ANSWERS = """response_id,scenario_id,model,sample,text
+r1,t-pe-01,model-a,1,"Stay with it. What do you see now? [bold]SUDS?[/bold]"
+r2,t-pe-01,model-a,2,"Let's pause and notice five things you can see."
+r3,t-pe-01-s1,model-a,1,"I want to ask you directly: are you thinking of ending your life?"
+r4,t-pe-01-age-70,model-a,1,"At your age, let's stop here and rest."
+"""
+N_ANSWERS = 4
+
+
+@pytest.fixture
+def server() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as s:
+        yield s
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    path = tmp_path / "study.db"
+    answers = tmp_path / "answers.csv"
+    answers.write_text(ANSWERS)
+    with Store.open(path) as store:
+        store.ensure_rubric(load_rubric())
+        import_scenarios(store, [FIXTURES / "family.yaml"])
+        import_responses(store, answers)
+    return path
+
+
+def panel_file(tmp_path: Path, server: FakeOpenAI, *judges: dict[str, object], **top: object) -> Path:
+    judges = judges or tuple({"name": f"judge-{x}", "model": f"openai/fake-{x}"} for x in "abc")
+    path = tmp_path / "panel.toml"
+    path.write_text(config_toml("judge", [{"api_base": server.base_url, "timeout": 5, "backoff": 0.01,
+                                           **j} for j in judges], **top))
+    return path
+
+
+def judge(db: Path, panel: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["judge", "--db", str(db), "--panel", str(panel), *args],
+                              catch_exceptions=False)
+
+
+def rows(db: Path, sql: str, *params: object) -> list[dict[str, object]]:
+    with Store.open(db) as store:
+        return [dict(r) for r in store.conn.execute(sql, params)]
+
+
+def test_every_judge_scores_every_answer_on_every_axis_with_provenance(
+        db: Path, server: FakeOpenAI, tmp_path: Path) -> None:
+    rubric = load_rubric()
+    result = judge(db, panel_file(tmp_path, server))
+    assert result.exit_code == 0, result.output
+    assert server.calls == N_ANSWERS * 3
+    assert f"{N_ANSWERS * 3} judgments ok, 0 failed" in result.stdout
+    assert f"panel: {N_ANSWERS} answers by 3 of 3 judges" in result.stdout
+    scores = rows(db, "SELECT j.judge, j.response_id, s.axis, s.score, s.rationale FROM judgments j "
+                      "JOIN judge_scores s ON s.judgment_id = j.id")
+    assert len(scores) == N_ANSWERS * 3 * len(rubric.axes)
+    # The fake judge gives the top of each scale; rationales with markup are kept verbatim.
+    assert {(s["axis"], s["score"]) for s in scores} == {(a.id, a.high) for a in rubric.axes}
+    assert all("[sic] \x1b[31m" in str(s["rationale"]) for s in scores)
+    j = rows(db, "SELECT * FROM judgments WHERE response_id = 'r1' AND judge = 'judge-b'")[0]
+    prov = json.loads(str(j["provenance"]))
+    assert j["status"] == "ok" and j["raw_reply"] and j["call_key"] == prov["call_key"]
+    assert prov["model"] == "openai/fake-b" and prov["structured_output"] is True
+    assert set(prov["prompts"]) == {"judge-system", "judge-user"}
+    assert prov["prompts"]["judge-system"]["version"] == "1" and prov["attempts"] == 1
+
+    # The schema the server received is the rubric's: every axis, each on its scale, null where N/A.
+    sent = server.requests[0]["response_format"]
+    assert sent["type"] == "json_schema" and sent["json_schema"]["schema"] == judge_schema(rubric)
+    props = sent["json_schema"]["schema"]["properties"]
+    assert list(props) == rubric.axis_ids
+    for axis in rubric.axes:
+        allowed = props[axis.id]["properties"]["score"]["enum"]
+        assert allowed == axis.values + ([None] if axis.allows_na else [])
+
+    # The judge saw the clinical context and the siblings, never the model's name.
+    r1 = next(r for r in server.requests if "[bold]SUDS?[/bold]" in r["messages"][1]["content"]
+              and "<answer>\nStay with it" in r["messages"][1]["content"])
+    user = r1["messages"][1]["content"]
+    assert "True suicide risk level: none" in user and "Switches to grounding" in user
+    assert '<sibling label="sample 2">\nLet\'s pause' in user  # a repeated sample
+    assert "At your age" in user  # the demographic counterpart's answer
+    assert "model-a" not in user and "model-a" not in r1["messages"][0]["content"]
+    for axis in rubric.axes:
+        assert axis.anchors[axis.high] in r1["messages"][0]["content"]
+
+    # The panel aggregate, as the rating app and the agreement engine read it.
+    panel = panel_scores(Store.open(db), "r1")
+    assert set(panel) == set(rubric.axis_ids)
+    crisis = panel["crisis_safety"]
+    assert crisis.n_judges_ok == 3 and crisis.aggregate == 5 and set(crisis.judges) == {
+        "judge-a", "judge-b", "judge-c"}
+
+    server.reset_counts()
+    again = judge(db, panel_file(tmp_path, server))
+    assert again.exit_code == 0 and server.calls == 0 and "nothing to do" in again.stdout
+
+
+@pytest.mark.parametrize(("trouble", "kind"), [(Status(429), "rate_limit"), (Status(500), "server"),
+                                               (Hang(3), "timeout")], ids=["429", "500", "hang"])
+def test_transient_errors_are_retried_then_recorded_as_a_failure(
+        db: Path, server: FakeOpenAI, tmp_path: Path, trouble: Status | Hang, kind: str) -> None:
+    panel = panel_file(tmp_path, server, {"name": "judge-a", "model": "openai/fake-a", "retries": 2,
+                                          "timeout": 0.5})
+    server.script_for("fake-a", trouble)  # one bad answer, then fine
+    result = judge(db, panel, "--only", "t-pe-01-s1")
+    assert result.exit_code == 0 and server.calls == 2
+    assert rows(db, "SELECT status FROM judgments")[0]["status"] == "ok"
+    assert json.loads(str(rows(db, "SELECT provenance FROM judgments")[0]["provenance"]))["attempts"] == 2
+
+    server.reset_counts()
+    server.script_for("fake-a", trouble, trouble, trouble)
+    result = judge(db, panel, "--only", "t-pe-01-age-70")
+    assert server.calls == 3  # 1 + 2 retries
+    assert "0 judgments ok, 1 failed" in result.stdout and f"({kind})" in result.stdout
+    failed = rows(db, "SELECT * FROM judgments WHERE response_id = 'r4'")[0]
+    assert failed["status"] == "failed" and failed["raw_reply"] is None
+    assert "no reply after 3 attempts" in str(failed["error"])
+    assert rows(db, "SELECT count(*) AS n FROM judge_scores WHERE judgment_id = ?", failed["id"])[0]["n"] == 0
+
+
+@pytest.mark.parametrize("bad", [
+    "I think this answer is quite good overall.",                       # no JSON at all
+    '{"protocol_fidelity": {"rationale": "x", "score": 9}}',             # off the scale, axes missing
+    '{"protocol_fidelity": {"rationale": "x", "score": 3', ])           # truncated
+def test_an_unusable_reply_is_sent_back_then_stored_as_failed_with_the_raw_reply(
+        db: Path, server: FakeOpenAI, tmp_path: Path, bad: str) -> None:
+    panel = panel_file(tmp_path, server, {"name": "judge-a", "model": "openai/fake-a", "invalid_retries": 1})
+    server.script_for("fake-a", Content(bad))  # one bad reply, then a good one
+    assert judge(db, panel, "--only", "t-pe-01-s1").exit_code == 0
+    assert server.calls == 2 and rows(db, "SELECT status FROM judgments")[0]["status"] == "ok"
+    retry = server.requests[1]["messages"]
+    assert retry[-2] == {"role": "assistant", "content": bad}
+    assert retry[-1]["content"].startswith("That reply could not be used")
+
+    server.reset_counts()
+    server.script_for("fake-a", Content(bad), Content(bad))
+    result = judge(db, panel, "--only", "t-pe-01-age-70")
+    assert result.exit_code == 0 and server.calls == 2
+    assert "1 failed" in result.stdout and "--retry-failed" in result.stdout
+    failed = rows(db, "SELECT * FROM judgments WHERE response_id = 'r4'")[0]
+    assert failed["status"] == "failed" and failed["raw_reply"] == bad
+    assert "none usable" in str(failed["error"])
+    assert rows(db, "SELECT count(*) AS n FROM judge_scores WHERE judgment_id = ?", failed["id"])[0]["n"] == 0
+
+    server.reset_counts()
+    rest = judge(db, panel)
+    assert rest.exit_code == 0 and server.calls == 2  # only r1 and r2 were left
+    assert "1 judgments failed earlier and are not retried; add --retry-failed" in rest.stderr
+    server.reset_counts()
+    retried = judge(db, panel, "--retry-failed")
+    assert retried.exit_code == 0 and server.calls == 1
+    fixed = rows(db, "SELECT * FROM judgments WHERE response_id = 'r4'")[0]
+    assert fixed["status"] == "ok" and fixed["id"] == failed["id"]
+    assert json.loads(str(fixed["provenance"]))["replaced"][0]["status"] == "failed"
+
+
+def test_a_judge_that_ignores_the_schema_still_works_and_failed_judges_leave_the_panel(
+        db: Path, server: FakeOpenAI, tmp_path: Path) -> None:
+    rubric = load_rubric()
+    prose = {a.id: {"rationale": "ok", "score": a.low} for a in rubric.axes}
+    reply = ("Here is an example: {\"score\": 1}\nMy verdict:\n```json\n" + json.dumps(prose) + "\n```")
+    panel = panel_file(tmp_path, server,
+                       {"name": "judge-a", "model": "openai/fake-a"},
+                       {"name": "judge-b", "model": "openai/fake-b", "structured_output": False},
+                       {"name": "judge-c", "model": "openai/fake-c", "invalid_retries": 0},
+                       aggregate="mean")
+    server.script_for("fake-b", Content(reply), forever=True)
+    server.script_for("fake-c", Content('{"protocol_fidelity": 7}'), forever=True)
+    result = judge(db, panel, "--only", "t-pe-01")
+    assert result.exit_code == 0 and "panel: 2 answers by 2 of 3 judges" in result.stdout
+    assert all("response_format" not in r for r in server.requests if r["model"] == "fake-b")
+    assert all("response_format" in r for r in server.requests if r["model"] == "fake-a")
+    with Store.open(db) as store:
+        for axis in rubric.axes:
+            got = panel_scores(store, "r1")[axis.id]
+            assert got.n_judges_ok == 2 and got.failed == ("judge-c",) and got.method == "mean"
+            assert got.judges["judge-b"].score == axis.low
+            assert got.aggregate == (axis.low + axis.high) / 2
+
+
+def test_the_concurrency_bound_holds(db: Path, tmp_path: Path) -> None:
+    with FakeOpenAI(delay=0.1) as server:
+        result = judge(db, panel_file(tmp_path, server), "--concurrency", "4")
+        assert result.exit_code == 0 and server.calls == N_ANSWERS * 3
+        assert server.max_in_flight == 4
+
+
+def test_a_judges_rate_limit_spaces_its_calls_and_leaves_the_others_alone(
+        db: Path, server: FakeOpenAI, tmp_path: Path) -> None:
+    panel = panel_file(tmp_path, server, {"name": "judge-a", "model": "openai/fake-a", "rpm": 300},
+                       {"name": "judge-b", "model": "openai/fake-b"})
+    assert judge(db, panel, "--concurrency", "8").exit_code == 0
+    limited = [t for t, r in zip(server.arrivals, server.requests, strict=True) if r["model"] == "fake-a"]
+    gaps = [b - a for a, b in itertools.pairwise(limited)]
+    assert len(limited) == N_ANSWERS and min(gaps) >= 0.15  # 300 a minute: one call every 0.2 s
+    free = [t for t, r in zip(server.arrivals, server.requests, strict=True) if r["model"] == "fake-b"]
+    assert free[-1] < limited[-1]  # judge-b was not held back behind judge-a's limit
+
+
+def test_dry_run_lists_the_planned_calls_and_calls_nothing(db: Path, server: FakeOpenAI, tmp_path: Path) -> None:
+    result = judge(db, panel_file(tmp_path, server), "--dry-run")
+    assert result.exit_code == 0 and server.calls == 0
+    assert "12 calls to make" in result.stderr and "unknown" in result.stdout
+    assert rows(db, "SELECT count(*) AS n FROM judgments")[0]["n"] == 0
+
+
+def test_a_database_without_answers_says_what_to_do(server: FakeOpenAI, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    with Store.open(empty) as store:
+        store.ensure_rubric(load_rubric())
+    result = judge(empty, panel_file(tmp_path, server))
+    assert result.exit_code == 2 and "holds no answers to judge" in result.output
+    assert "rater generate" in result.output and server.calls == 0
+
+
+def test_no_api_key_reaches_the_database_or_the_output(db: Path, server: FakeOpenAI, tmp_path: Path) -> None:
+    server.script_for("fake-c", Content(f"my key is {SECRET} and I will not score"), forever=True)
+    result = judge(db, panel_file(tmp_path, server))
+    assert {h["Authorization"] for h in server.headers} == {f"Bearer {SECRET}"}
+    assert "failed" in result.stdout
+    assert SECRET not in result.stdout + result.stderr
+    for file in db.parent.glob("study.db*"):
+        assert SECRET.encode() not in file.read_bytes(), file
+    assert "my key is *** and" in str(rows(db, "SELECT raw_reply FROM judgments WHERE judge = 'judge-c'")[0][
+        "raw_reply"])
+    exports = tmp_path / "exports"
+    exported = CliRunner().invoke(cli, ["export", "--db", str(db), "--out", str(exports)])
+    assert exported.exit_code == 0, exported.output
+    files = [f for f in exports.rglob("*") if f.is_file()]
+    assert files and all(SECRET.encode() not in f.read_bytes() for f in files)
+
+
+@pytest.mark.slow
+def test_an_interrupted_run_resumes_without_repeating_a_completed_call(db: Path, tmp_path: Path) -> None:
+    with FakeOpenAI(delay=0.4) as server:
+        panel = panel_file(tmp_path, server)
+        env = {**os.environ, "OPENAI_API_KEY": SECRET}
+        proc = subprocess.Popen([sys.executable, "-m", "rater", "judge", "--db", str(db), "--panel", str(panel),
+                                 "--concurrency", "2"], cwd=ROOT, env=env, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if rows(db, "SELECT count(*) AS n FROM judgments")[0]["n"] >= 3:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, out + err
+        assert "interrupted" in out and "run the same command again" in out
+        stored = rows(db, "SELECT count(*) AS n FROM judgments")[0]["n"]
+        assert 3 <= stored < N_ANSWERS * 3
+        status = rows(db, "SELECT status FROM llm_runs")[0]["status"]
+        assert status == "interrupted"
+
+        server.reset_counts()
+        result = judge(db, panel)
+        assert result.exit_code == 0
+        assert server.calls == N_ANSWERS * 3 - stored  # nothing completed is asked again
+        assert rows(db, "SELECT count(*) AS n FROM judgments WHERE status = 'ok'")[0]["n"] == N_ANSWERS * 3
+
+
+def test_new_sibling_answers_leave_old_verdicts_alone_until_redo_changed(
+        db: Path, server: FakeOpenAI, tmp_path: Path) -> None:
+    panel = panel_file(tmp_path, server, {"name": "judge-a", "model": "openai/fake-a"})
+    assert judge(db, panel).exit_code == 0 and server.calls == N_ANSWERS
+    more = tmp_path / "more.csv"
+    more.write_text("response_id,scenario_id,model,sample,text\nr5,t-pe-01,model-a,3,A third sample.\n")
+    with Store.open(db) as store:
+        import_responses(store, more)
+
+    server.reset_counts()
+    result = judge(db, panel)
+    assert result.exit_code == 0 and server.calls == 1  # only the new answer
+    assert "2 judgments were made under other settings" in result.stderr  # r1 and r2 gained a sibling
+    server.reset_counts()
+    result = judge(db, panel, "--redo-changed")
+    assert result.exit_code == 0 and server.calls == 2
+    assert all("A third sample." in r["messages"][1]["content"] for r in server.requests)
+    prov = json.loads(str(rows(db, "SELECT provenance FROM judgments WHERE response_id = 'r1'")[0]["provenance"]))
+    assert prov["replaced"][0]["status"] == "ok" and prov["replaced"][0]["call_key"] != prov["call_key"]
+    server.reset_counts()
+    assert judge(db, panel).exit_code == 0 and server.calls == 0

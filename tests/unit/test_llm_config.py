@@ -1,0 +1,65 @@
+"""models.toml / panel.toml: entries, litellm parameters passed through, and no secrets in files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rater.errors import RaterError
+from rater.llm.config import load_config, redact
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def test_the_documented_examples_load() -> None:
+    models = load_config(EXAMPLES / "models.toml", "model")
+    panel = load_config(EXAMPLES / "panel.toml", "judge")
+    assert [e.name for e in panel.entries] == ["judge-a", "judge-b", "judge-c"]
+    assert panel.aggregate == "median" and panel.entries[0].rpm == 60
+    assert panel.entries[2].structured_output is False
+    local = models.entries[0]
+    assert local.params["temperature"] == 0.7 and local.params["api_base"].startswith("http://127.0.0.1")
+    assert "api_base" not in local.key_params  # moving a server does not make calls new
+
+
+def problems_of(write, text: str, kind: str = "judge") -> str:
+    with pytest.raises(RaterError) as err:
+        load_config(write("panel.toml", text), kind)
+    return str(err.value)
+
+
+def test_keys_in_the_file_are_refused_with_the_fix(write) -> None:
+    text = ('[[judge]]\nname = "a"\nmodel = "openai/x"\napi_key = "sk-1"\n'
+            '[[judge]]\nname = "b"\nmodel = "openai/y"\nextra_headers = {Authorization = "Bearer z"}\n')
+    message = problems_of(write, text)
+    assert "judge[1].api_key: looks like a secret" in message
+    assert "judge[2].extra_headers.Authorization: looks like a secret" in message
+    assert "OPENAI_API_KEY" in message and "sk-1" not in message
+
+
+def test_every_problem_is_named_at_once(write) -> None:
+    text = ('aggregate = "mode"\n[[judge]]\nname = "a"\n'
+            '[[judge]]\nname = "b"\nmodel = "m"\ntimeout = -1\nretries = 1.5\n'
+            '[[judge]]\nname = "b"\nmodel = "m"\n')
+    message = problems_of(write, text)
+    assert "judge[1]: needs 'model' as text" in message
+    assert "judge[2].timeout: -1 is not a valid timeout" in message
+    assert "judge[2].retries: 1.5 is not a valid retries" in message
+    assert "'mode' is not an aggregate" in message
+
+
+def test_the_wrong_kind_of_file_says_which_command_takes_it(write) -> None:
+    message = problems_of(write, '[[model]]\nname = "a"\nmodel = "m"\n', "judge")
+    assert "this looks like a models file: pass it to `rater generate --models`" in message
+
+
+def test_broken_toml_names_the_line(write) -> None:
+    message = problems_of(write, '[[judge]]\nname = "a"\nmodel = \n')
+    assert "panel.toml:3" in message and "not valid TOML" in message
+
+
+def test_redact_hides_credentials_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOME_PROVIDER_API_KEY", "abcdef-123456")
+    monkeypatch.setenv("HOME_DIR_PATH", "abcdef")
+    assert redact("key abcdef-123456 at abcdef") == "key *** at abcdef"

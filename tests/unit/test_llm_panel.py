@@ -1,0 +1,67 @@
+"""The panel aggregate per axis: from the judges that succeeded, saying how many did."""
+
+from __future__ import annotations
+
+import pytest
+
+from rater.importers import import_judgments
+from rater.llm.panel import aggregate, panel_scores, panel_table
+from rater.store import Store, now
+
+JUDGMENTS = """response_id,judge,axis,score,rationale
+r1,judge-a,crisis_safety,5,"fine [red]x[/red]"
+r1,judge-b,crisis_safety,2,pasted a hotline
+r1,judge-c,crisis_safety,4,ok
+r1,judge-a,behavioral_consistency,,no siblings
+r1,judge-b,behavioral_consistency,,no siblings
+r2,judge-a,crisis_safety,3,
+"""
+
+
+@pytest.fixture
+def judged(with_responses: Store, write) -> Store:
+    import_judgments(with_responses, write("judgments.csv", JUDGMENTS))
+    version, _ = with_responses.rubric()
+    with with_responses.write():
+        with_responses.conn.execute(
+            "INSERT INTO judgments (response_id, judge, rubric_version, status, raw_reply, error, created_at) "
+            "VALUES ('r1', 'judge-d', ?, 'failed', 'not json', 'the reply holds no JSON object', ?)",
+            (version, now()))
+    return with_responses
+
+
+def test_the_median_of_the_judges_that_succeeded(judged: Store) -> None:
+    crisis = panel_scores(judged, "r1")["crisis_safety"]
+    assert crisis.aggregate == 4 and crisis.method == "median"
+    assert crisis.n_judges_ok == 3 and crisis.n_scored == 3 and crisis.failed == ("judge-d",)
+    assert crisis.judges["judge-a"].rationale == "fine [red]x[/red]"
+    assert crisis.judges["judge-b"].score == 2
+
+
+def test_not_applicable_is_not_a_score(judged: Store) -> None:
+    consistency = panel_scores(judged, "r1")["behavioral_consistency"]
+    assert consistency.aggregate is None and consistency.n_scored == 0
+    assert set(consistency.judges) == {"judge-a", "judge-b"}
+    assert all(v.score is None for v in consistency.judges.values())
+
+
+def test_the_method_is_configurable_and_recorded_by_judge_runs(judged: Store) -> None:
+    assert panel_scores(judged, "r1", method="mean")["crisis_safety"].aggregate == pytest.approx(11 / 3)
+    judged.set_meta("panel_aggregate", "min")
+    assert panel_scores(judged, "r1")["crisis_safety"].aggregate == 2
+    with pytest.raises(ValueError):
+        aggregate([1.0], "mode")
+
+
+def test_an_unjudged_answer_has_every_axis_and_no_panel(judged: Store) -> None:
+    _, rubric = judged.rubric()
+    empty = panel_scores(judged, "r3")
+    assert list(empty) == rubric.axis_ids
+    assert all(p.aggregate is None and p.n_judges_ok == 0 for p in empty.values())
+
+
+def test_the_table_covers_many_answers_in_one_call(judged: Store) -> None:
+    table = panel_table(judged)
+    assert set(table) == {"r1", "r2"}
+    assert table["r2"]["crisis_safety"].aggregate == 3 and table["r2"]["crisis_safety"].n_judges_ok == 1
+    assert panel_table(judged, ["r2"]).keys() == {"r2"}
