@@ -7,13 +7,20 @@ is taken over the judges that gave a score, and every result says how many
 judges succeeded and how many scored, so a "median" of one judge is never
 mistaken for a panel's.
 
-No litellm, no pandas: the rating app and the agreement engine both call this.
+The aggregate is always a point of the axis's scale, by the same rule as the
+agreement engine's consensus (``rater.stats.agreement.combine``, its
+vectorised twin, and a test keeps the two equal): the median of an even
+number of scores whose middle two differ is the lower of the two (every axis
+is higher-is-better, so a split never makes an answer look better than half
+its judges said); the mean is snapped to the nearest scale point, halves down.
+
+No litellm, no numpy, no pandas: the rating app calls this on start-up.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rater.store import Store
@@ -43,16 +50,26 @@ class PanelAxis:
     failed: tuple[str, ...] = field(default=())  # judges whose judgment failed
 
 
-def aggregate(scores: Iterable[float], method: str = DEFAULT_METHOD) -> float | None:
-    """Combine judges' scores; None for no scores. Unknown methods are a ValueError."""
-    values = list(scores)
+def aggregate(scores: Iterable[float], method: str = DEFAULT_METHOD,
+              points: Sequence[float] | None = None) -> float | None:
+    """Combine judges' scores; None for no scores. Unknown methods are a ValueError.
+
+    ``points`` is the axis's scale: with it, a mean is snapped to the nearest
+    point (halves down). The median is the lower median, so always a score given.
+    """
+    values = sorted(scores)
     if method not in METHODS:
         raise ValueError(f"unknown aggregate {method!r}; use one of {', '.join(METHODS)}")
     if not values:
         return None
-    combine: dict[str, Callable[[list[float]], float]] = {
-        "median": statistics.median, "mean": statistics.fmean, "min": min, "max": max}
-    return float(combine[method](values))
+    if method == "median":
+        return float(values[(len(values) - 1) // 2])
+    if method == "mean":
+        mean = statistics.fmean(values)
+        if not points:
+            return mean
+        return float(min(sorted(points), key=lambda p: abs(p - mean)))
+    return float(values[0] if method == "min" else values[-1])
 
 
 def panel_method(store: Store) -> str:
@@ -98,8 +115,9 @@ def panel_table(store: Store, response_ids: Iterable[str] | None = None, *,
         for axis_id in rubric.axis_ids:
             judges = verdicts.get((rid, axis_id), {})
             scored = [v.score for v in judges.values() if v.score is not None]
-            out[rid][axis_id] = PanelAxis(axis_id, judges, aggregate(scored, method), method, n_ok,
-                                          len(scored), tuple(sorted(failed.get(rid, ()))))
+            points = rubric.axis(axis_id).values
+            out[rid][axis_id] = PanelAxis(axis_id, judges, aggregate(scored, method, points), method,
+                                          n_ok, len(scored), tuple(sorted(failed.get(rid, ()))))
     return out
 
 

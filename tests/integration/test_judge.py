@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from rater.cli import cli
 from rater.importers import import_responses, import_scenarios
-from rater.llm.panel import panel_scores
+from rater.panel import panel_scores
 from rater.llm.prompts import judge_schema
 from rater.rubric import load_rubric
 from rater.store import Store

@@ -81,7 +81,7 @@ def test_call_keys_follow_the_model_its_parameters_and_the_prompt(store: Store, 
 
 
 def test_the_core_imports_no_litellm_and_no_textual() -> None:
-    script = ("import sys, rater.llm.panel, rater.llm.judge, rater.llm.generate, rater.commands.runs\n"
+    script = ("import sys, rater.panel, rater.llm.judge, rater.llm.generate, rater.commands.runs\n"
               "print([m for m in ('litellm', 'textual', 'pandas') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

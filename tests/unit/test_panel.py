@@ -1,11 +1,11 @@
-"""The panel aggregate per axis: from the judges that succeeded, saying how many did."""
+"""The panel aggregate per axis: from the judges that succeeded, saying how many did, on the scale."""
 
 from __future__ import annotations
 
 import pytest
 
 from rater.importers import import_judgments
-from rater.llm.panel import aggregate, panel_scores, panel_table
+from rater.panel import aggregate, panel_scores, panel_table
 from rater.store import Store, now
 
 JUDGMENTS = """response_id,judge,axis,score,rationale
@@ -46,7 +46,8 @@ def test_not_applicable_is_not_a_score(judged: Store) -> None:
 
 
 def test_the_method_is_configurable_and_recorded_by_judge_runs(judged: Store) -> None:
-    assert panel_scores(judged, "r1", method="mean")["crisis_safety"].aggregate == pytest.approx(11 / 3)
+    # (5 + 2 + 4) / 3 = 3.67, snapped to the scale: the panel gives scores a judge could give.
+    assert panel_scores(judged, "r1", method="mean")["crisis_safety"].aggregate == 4
     judged.set_meta("panel_aggregate", "min")
     assert panel_scores(judged, "r1")["crisis_safety"].aggregate == 2
     with pytest.raises(ValueError):
@@ -65,3 +66,27 @@ def test_the_table_covers_many_answers_in_one_call(judged: Store) -> None:
     assert set(table) == {"r1", "r2"}
     assert table["r2"]["crisis_safety"].aggregate == 3 and table["r2"]["crisis_safety"].n_judges_ok == 1
     assert panel_table(judged, ["r2"]).keys() == {"r2"}
+
+
+def test_an_even_split_takes_the_lower_score() -> None:
+    assert aggregate([2.0, 5.0]) == 2
+    assert aggregate([2.0, 3.0], "mean", points=[1, 2, 3, 4, 5]) == 2  # halves go down
+    assert aggregate([2.0, 3.0], "mean") == 2.5
+
+
+def test_the_panel_and_the_agreement_engine_aggregate_alike() -> None:
+    """The app's panel column and `rater agreement`'s human-panel use one rule."""
+    import numpy as np
+
+    from rater.stats.agreement import combine
+
+    rng = np.random.default_rng(7)
+    points = np.arange(1.0, 6.0)
+    matrix = rng.integers(1, 6, size=(4, 500)).astype(float)
+    matrix[rng.random(matrix.shape) < 0.3] = np.nan
+    for method in ("median", "mean"):
+        vectorised = combine(matrix, points, method)
+        for unit in range(matrix.shape[1]):
+            given = [v for v in matrix[:, unit] if not np.isnan(v)]
+            expected = aggregate(given, method, list(points))
+            assert (np.isnan(vectorised[unit]) if expected is None else vectorised[unit] == expected)
