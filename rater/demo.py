@@ -1,6 +1,7 @@
-"""The demo database: bundled scenarios plus handwritten, illustrative answers and judge scores.
+"""The demo database: bundled scenarios plus handwritten, illustrative answers, judge scores and ratings.
 
-The demo answers and scores were written by hand to show what rater does;
+The demo answers, judge scores and the ratings of three made-up clinicians
+(``demo-clinician-1`` to ``-3``) were written by hand to show what rater does;
 they are not model output and not measurements. Every place that shows them
 says so (``Store.is_demo``).
 """
@@ -11,12 +12,16 @@ from pathlib import Path
 
 from rater import bundled
 from rater.errors import Problem, RaterError
-from rater.importers import import_judgments, import_responses, import_scenarios
+from rater.importers import import_judgments, import_ratings, import_responses, import_scenarios
 from rater.rubric import load_rubric
 from rater.store import Store
 
-ILLUSTRATIVE = ("ILLUSTRATIVE DEMO DATA: the answers and judge scores in this database were "
-                "handwritten to show how rater works. They are not real model output or results.")
+ILLUSTRATIVE = ("ILLUSTRATIVE DEMO DATA: the answers, judge scores and clinician ratings in this "
+                "database were handwritten to show how rater works. They are not real model output, "
+                "real clinicians' ratings or results.")
+
+DEMO_CLINICIANS = ("demo-clinician-1", "demo-clinician-2", "demo-clinician-3")
+DEMO_CLINICIAN_ROLE = "made-up clinician (illustrative)"
 
 
 def build_demo(path: Path) -> Store:
@@ -42,4 +47,10 @@ def build_demo(path: Path) -> Store:
                                                   "file": file.name})
     for file in sorted(demo.glob("*judgments.jsonl")):
         import_judgments(store, file)
+    # Ratings by made-up clinicians, so the demo shows human-human and human-judge agreement.
+    # They are other raters' work: the demo user's own queue still holds every answer.
+    for name in DEMO_CLINICIANS:
+        store.ensure_rater(name, DEMO_CLINICIAN_ROLE)
+    for file in sorted(demo.glob("*ratings.jsonl")):
+        import_ratings(store, file)
     return store

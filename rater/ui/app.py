@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from rater.rating import RatingSession
 from rater.store import Store
@@ -72,6 +74,18 @@ class RaterApp(App[None]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.settings.keymap))
+
+    def action_agreement(self) -> None:
+        """Open the agreement screen (its statistics modules are imported only now)."""
+        from rater.ui.screens.agreement import AgreementScreen
+
+        if not isinstance(self.screen, AgreementScreen):
+            self.push_screen(AgreementScreen(self.store))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Agreement", "Krippendorff's alpha per axis: clinicians and the judge panel",
+                            self.action_agreement)
 
     def mark_ready(self) -> None:
         path = os.environ.get(READY_ENV)

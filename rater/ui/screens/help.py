@@ -17,6 +17,7 @@ SECTIONS: list[tuple[str, str]] = [
     ("Rating", "rater.ui.widgets.form:RatingForm"),
     ("Moving around", "rater.ui.screens.rating:RatingScreen"),
     ("Anywhere", "rater.ui.app:RaterApp"),
+    ("Agreement screen (a, or ctrl+p Agreement)", "rater.ui.screens.agreement:AgreementScreen"),
 ]
 
 

@@ -45,8 +45,10 @@ class RaterPicker(Screen[tuple[str, str, str]]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#new-rater").display = not self.raters
-        (self.query_one("#new-name") if not self.raters else self.query_one(ListView)).focus()
+        # On the demo the listed raters are made-up clinicians: a newcomer starts with their own name.
+        fresh = not self.raters or self.demo
+        self.query_one("#new-rater").display = fresh
+        (self.query_one("#new-name") if fresh else self.query_one(ListView)).focus()
 
     @on(ListView.Selected)
     def _picked(self, event: ListView.Selected) -> None:

@@ -37,6 +37,7 @@ class RatingScreen(Screen[None]):
         Binding("r", "rubric", "Rubric", id="rubric"),
         Binding("e", "scenario_key", "Scenario key", id="scenario_key"),
         Binding("v", "siblings", "Siblings", id="siblings"),
+        Binding("a", "app.agreement", "Agreement", id="agreement"),
         Binding("pagedown", "scroll_answer(1)", "Scroll answer", id="answer_down", show=False),
         Binding("pageup", "scroll_answer(-1)", "Scroll answer", id="answer_up", show=False),
         Binding("shift+pagedown", "scroll_context(1)", "Scroll context", id="context_down", show=False),
