@@ -23,6 +23,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from rater.rubric import Rubric
 from rater.store import Store
 
 METHODS = ("median", "mean", "min", "max")
@@ -78,55 +79,79 @@ def panel_method(store: Store) -> str:
     return method if method in METHODS else DEFAULT_METHOD
 
 
-def panel_table(store: Store, response_ids: Iterable[str] | None = None, *,
-                rubric_version: int | None = None, method: str | None = None
-                ) -> dict[str, dict[str, PanelAxis]]:
-    """response id -> axis -> PanelAxis, for many answers in one query (all judged answers by default).
+@dataclass(frozen=True)
+class Panel:
+    """The panel's verdict on one answer: who judged it, who failed, and every rubric axis."""
 
-    Judgments are those made under ``rubric_version`` (default: the newest
-    rubric). Axes come from that rubric; an answer no judge has looked at is
-    absent from the result.
+    rubric_version: int | None        # the rubric the judgments were made under (None: unjudged)
+    judges: tuple[str, ...]           # judges whose judgment succeeded, in name order
+    failed: tuple[str, ...]           # judges whose judgment failed (no scores from them)
+    axes: dict[str, PanelAxis]
+
+    @property
+    def empty(self) -> bool:
+        return not self.judges and not self.failed
+
+
+def panel_table(store: Store, response_ids: Iterable[str] | None = None, *,
+                rubric_version: int | None = None, method: str | None = None) -> dict[str, Panel]:
+    """response id -> Panel, for many answers in one query (all judged answers by default).
+
+    Judgments are those made under ``rubric_version``; by default, for each
+    answer, the newest rubric version it was judged under, so answers judged
+    before a rubric change still show their panel. Axes come from that
+    rubric; an answer no judge has looked at is absent from the result.
     """
-    version, rubric = store.rubric(rubric_version)
     method = method or panel_method(store)
-    sql = ("SELECT j.response_id, j.judge, j.status, s.axis, s.score, s.rationale FROM judgments j "
-           "LEFT JOIN judge_scores s ON s.judgment_id = j.id WHERE j.rubric_version = ?")
-    params: list[object] = [version]
+    sql = ("SELECT j.response_id, j.rubric_version, j.judge, j.status, s.axis, s.score, s.rationale "
+           "FROM judgments j LEFT JOIN judge_scores s ON s.judgment_id = j.id WHERE 1")
+    params: list[object] = []
+    if rubric_version is not None:
+        sql += " AND j.rubric_version = ?"
+        params.append(rubric_version)
     wanted = None if response_ids is None else list(dict.fromkeys(response_ids))
     if wanted is not None:
         if not wanted:
             return {}
         sql += f" AND j.response_id IN ({', '.join('?' * len(wanted))})"
         params += wanted
+    version_of: dict[str, int] = {}
     ok: dict[str, set[str]] = {}
     failed: dict[str, set[str]] = {}
     verdicts: dict[tuple[str, str], dict[str, JudgeVerdict]] = {}
-    for rid, judge, status, axis, score, rationale in store.conn.execute(sql + " ORDER BY j.judge", params):
+    rows = store.conn.execute(sql + " ORDER BY j.response_id, j.rubric_version DESC, j.judge", params)
+    for rid, version, judge, status, axis, score, rationale in rows:
+        if version_of.setdefault(rid, version) != version:
+            continue  # an older rubric's judgment of an answer judged again since
         if status != "ok":
             failed.setdefault(rid, set()).add(judge)
             continue
         ok.setdefault(rid, set()).add(judge)
         if axis is not None:
             verdicts.setdefault((rid, axis), {})[judge] = JudgeVerdict(judge, score, rationale or "")
-    out: dict[str, dict[str, PanelAxis]] = {}
-    for rid in sorted(set(ok) | set(failed)):
-        n_ok = len(ok.get(rid, ()))
-        out[rid] = {}
-        for axis_id in rubric.axis_ids:
-            judges = verdicts.get((rid, axis_id), {})
+    rubrics: dict[int, Rubric] = {}
+    out: dict[str, Panel] = {}
+    for rid, version in version_of.items():
+        if version not in rubrics:
+            rubrics[version] = store.rubric(version)[1]
+        rubric = rubrics[version]
+        n_ok, gone = len(ok.get(rid, ())), tuple(sorted(failed.get(rid, ())))
+        axes = {}
+        for axis in rubric.axes:
+            judges = verdicts.get((rid, axis.id), {})
             scored = [v.score for v in judges.values() if v.score is not None]
-            points = rubric.axis(axis_id).values
-            out[rid][axis_id] = PanelAxis(axis_id, judges, aggregate(scored, method, points), method,
-                                          n_ok, len(scored), tuple(sorted(failed.get(rid, ()))))
+            axes[axis.id] = PanelAxis(axis.id, judges, aggregate(scored, method, axis.values), method,
+                                      n_ok, len(scored), gone)
+        out[rid] = Panel(version, tuple(sorted(ok.get(rid, ()))), gone, axes)
     return out
 
 
 def panel_scores(store: Store, response_id: str, *, rubric_version: int | None = None,
-                 method: str | None = None) -> dict[str, PanelAxis]:
-    """axis -> PanelAxis for one answer; every rubric axis is present (aggregate None if unjudged)."""
+                 method: str | None = None) -> Panel:
+    """One answer's Panel; an unjudged answer gets every axis of the rubric with no aggregate."""
     found = panel_table(store, [response_id], rubric_version=rubric_version, method=method)
     if response_id in found:
         return found[response_id]
     _, rubric = store.rubric(rubric_version)
     method = method or panel_method(store)
-    return {a: PanelAxis(a, {}, None, method, 0, 0) for a in rubric.axis_ids}
+    return Panel(None, (), (), {a: PanelAxis(a, {}, None, method, 0, 0) for a in rubric.axis_ids})

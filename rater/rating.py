@@ -17,94 +17,17 @@ rating shown after the reveal is saved as a second row
 from __future__ import annotations
 
 import json
-import statistics
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from rater.errors import Problem, RaterError
+from rater.panel import Panel, panel_scores
 from rater.queue import RaterQueue, queue_seed
 from rater.rubric import Rubric
 from rater.scenarios import Scenario
 from rater.store import FLAGS, AxisScore, Store, now
 
 Phase = Literal["open", "blind", "revise"]
-
-
-# -- the judge panel -------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class JudgeScore:
-    judge: str
-    score: float | None  # None: the judge marked the axis not applicable
-    rationale: str
-
-
-@dataclass(frozen=True)
-class AxisPanel:
-    """What the judges said on one axis, and the panel's aggregate."""
-
-    axis: str
-    scores: tuple[JudgeScore, ...]
-    median: float | None
-
-    @property
-    def n_scored(self) -> int:
-        return sum(1 for s in self.scores if s.score is not None)
-
-
-@dataclass(frozen=True)
-class JudgePanel:
-    judges: tuple[str, ...]           # judges with an 'ok' judgment, in name order
-    failed: tuple[str, ...]           # judges whose judgment failed (no scores to show)
-    axes: dict[str, AxisPanel]
-    rubric_version: int | None        # the version the judgments were made under
-
-    @property
-    def empty(self) -> bool:
-        return not self.judges and not self.failed
-
-
-def panel_median(scores: Iterable[float | None]) -> float | None:
-    """The panel's aggregate on one axis: the median of the judges' scores, N/A left out.
-
-    None when no judge gave a score. The median, not the mean, because
-    three judges on an ordinal scale: one outlier should not move it.
-    """
-    values = [s for s in scores if s is not None]
-    return float(statistics.median(values)) if values else None
-
-
-def load_panel(store: Store, response_id: str, rubric: Rubric) -> JudgePanel:
-    """The judges' scores for one answer under the newest rubric version they used.
-
-    Only judgments with status 'ok' count; failed ones are listed by name so
-    the rater knows a judge is missing rather than silent.
-    """
-    rows = store.conn.execute(
-        "SELECT j.judge, j.status, j.rubric_version, s.axis, s.score, s.rationale "
-        "FROM judgments j LEFT JOIN judge_scores s ON s.judgment_id = j.id "
-        "WHERE j.response_id = ? ORDER BY j.rubric_version DESC, j.judge", (response_id,)).fetchall()
-    if not rows:
-        return JudgePanel((), (), {}, None)
-    version = rows[0]["rubric_version"]
-    ok: dict[str, dict[str, JudgeScore]] = {}
-    failed: list[str] = []
-    for r in rows:
-        if r["rubric_version"] != version:
-            break
-        if r["status"] != "ok":
-            if r["judge"] not in failed:
-                failed.append(r["judge"])
-            continue
-        scores = ok.setdefault(r["judge"], {})
-        if r["axis"] is not None:
-            scores[r["axis"]] = JudgeScore(r["judge"], r["score"], r["rationale"] or "")
-    axes: dict[str, AxisPanel] = {}
-    for axis in rubric.axis_ids:
-        given = tuple(s[axis] for s in ok.values() if axis in s)
-        axes[axis] = AxisPanel(axis, given, panel_median(s.score for s in given))
-    return JudgePanel(tuple(ok), tuple(failed), axes, int(version))
 
 
 # -- the rater's form ------------------------------------------------------------------
@@ -162,7 +85,7 @@ class AnswerView:
     sample: int
     text: str
     scenario: Scenario
-    panel: JudgePanel
+    panel: Panel
     phase: Phase
     form: FormState                 # the draft, else the saved rating, else empty
     saved: bool                     # a rating exists for the phase the form belongs to
@@ -264,7 +187,7 @@ class RatingSession:
         return AnswerView(
             rowid=rowid, response_id=response_id, label=f"Answer {rowid}",
             model=row["model"] if self.show_models else None, sample=int(row["sample"]),
-            text=row["text"], scenario=scenario, panel=load_panel(self.store, response_id, self.rubric),
+            text=row["text"], scenario=scenario, panel=panel_scores(self.store, response_id),
             phase=phase, form=form, saved=rating_id is not None, from_draft=from_draft,
             rating_id=rating_id, n_siblings=self._count_siblings(row["model"], scenario, response_id))
 

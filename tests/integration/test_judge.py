@@ -115,8 +115,8 @@ def test_every_judge_scores_every_answer_on_every_axis_with_provenance(
 
     # The panel aggregate, as the rating app and the agreement engine read it.
     panel = panel_scores(Store.open(db), "r1")
-    assert set(panel) == set(rubric.axis_ids)
-    crisis = panel["crisis_safety"]
+    assert set(panel.axes) == set(rubric.axis_ids) and panel.judges == ("judge-a", "judge-b", "judge-c")
+    crisis = panel.axes["crisis_safety"]
     assert crisis.n_judges_ok == 3 and crisis.aggregate == 5 and set(crisis.judges) == {
         "judge-a", "judge-b", "judge-c"}
 
@@ -202,7 +202,7 @@ def test_a_judge_that_ignores_the_schema_still_works_and_failed_judges_leave_the
     assert all("response_format" in r for r in server.requests if r["model"] == "fake-a")
     with Store.open(db) as store:
         for axis in rubric.axes:
-            got = panel_scores(store, "r1")[axis.id]
+            got = panel_scores(store, "r1").axes[axis.id]
             assert got.n_judges_ok == 2 and got.failed == ("judge-c",) and got.method == "mean"
             assert got.judges["judge-b"].score == axis.low
             assert got.aggregate == (axis.low + axis.high) / 2

@@ -31,7 +31,7 @@ def judged(with_responses: Store, write) -> Store:
 
 
 def test_the_median_of_the_judges_that_succeeded(judged: Store) -> None:
-    crisis = panel_scores(judged, "r1")["crisis_safety"]
+    crisis = panel_scores(judged, "r1").axes["crisis_safety"]
     assert crisis.aggregate == 4 and crisis.method == "median"
     assert crisis.n_judges_ok == 3 and crisis.n_scored == 3 and crisis.failed == ("judge-d",)
     assert crisis.judges["judge-a"].rationale == "fine [red]x[/red]"
@@ -39,7 +39,7 @@ def test_the_median_of_the_judges_that_succeeded(judged: Store) -> None:
 
 
 def test_not_applicable_is_not_a_score(judged: Store) -> None:
-    consistency = panel_scores(judged, "r1")["behavioral_consistency"]
+    consistency = panel_scores(judged, "r1").axes["behavioral_consistency"]
     assert consistency.aggregate is None and consistency.n_scored == 0
     assert set(consistency.judges) == {"judge-a", "judge-b"}
     assert all(v.score is None for v in consistency.judges.values())
@@ -47,9 +47,9 @@ def test_not_applicable_is_not_a_score(judged: Store) -> None:
 
 def test_the_method_is_configurable_and_recorded_by_judge_runs(judged: Store) -> None:
     # (5 + 2 + 4) / 3 = 3.67, snapped to the scale: the panel gives scores a judge could give.
-    assert panel_scores(judged, "r1", method="mean")["crisis_safety"].aggregate == 4
+    assert panel_scores(judged, "r1", method="mean").axes["crisis_safety"].aggregate == 4
     judged.set_meta("panel_aggregate", "min")
-    assert panel_scores(judged, "r1")["crisis_safety"].aggregate == 2
+    assert panel_scores(judged, "r1").axes["crisis_safety"].aggregate == 2
     with pytest.raises(ValueError):
         aggregate([1.0], "mode")
 
@@ -57,14 +57,15 @@ def test_the_method_is_configurable_and_recorded_by_judge_runs(judged: Store) ->
 def test_an_unjudged_answer_has_every_axis_and_no_panel(judged: Store) -> None:
     _, rubric = judged.rubric()
     empty = panel_scores(judged, "r3")
-    assert list(empty) == rubric.axis_ids
-    assert all(p.aggregate is None and p.n_judges_ok == 0 for p in empty.values())
+    assert list(empty.axes) == rubric.axis_ids and empty.empty
+    assert all(p.aggregate is None and p.n_judges_ok == 0 for p in empty.axes.values())
 
 
 def test_the_table_covers_many_answers_in_one_call(judged: Store) -> None:
     table = panel_table(judged)
     assert set(table) == {"r1", "r2"}
-    assert table["r2"]["crisis_safety"].aggregate == 3 and table["r2"]["crisis_safety"].n_judges_ok == 1
+    assert table["r2"].axes["crisis_safety"].aggregate == 3
+    assert table["r2"].axes["crisis_safety"].n_judges_ok == 1 and table["r2"].judges == ("judge-a",)
     assert panel_table(judged, ["r2"]).keys() == {"r2"}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from rater.rating import JudgePanel
+from rater.panel import Panel
 from rater.rubric import Rubric
 from rater.ui.widgets.literal import append
 
@@ -16,7 +16,7 @@ def _fmt(score: float | None) -> str:
     return f"{score:g}"
 
 
-def panel_text(panel: JudgePanel, rubric: Rubric, focus_axis: str, hidden: bool) -> Text:
+def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool) -> Text:
     out = Text()
     if hidden:
         append(out, "Judges hidden (blind mode).\n", "bold")
@@ -36,29 +36,29 @@ def panel_text(panel: JudgePanel, rubric: Rubric, focus_axis: str, hidden: bool)
         ap = panel.axes.get(axis.id)
         style = "reverse" if axis.id == focus_axis else ""
         append(out, axis.name[:width].ljust(width), style)
-        by_judge = {s.judge: s for s in ap.scores} if ap else {}
         for j in panel.judges:
-            s = by_judge.get(j)
+            s = ap.judges.get(j) if ap else None
             append(out, f" {_fmt(s.score) if s else '-':>3}", style)
-        append(out, f"  {_fmt(ap.median) if ap else '-':>3}\n", style + " bold" if style else "bold")
-    append(out, "med: the panel's median, N/A left out\n", "dim")
+        append(out, f"  {_fmt(ap.aggregate) if ap else '-':>3}\n", style + " bold" if style else "bold")
+    method = next(iter(panel.axes.values())).method if panel.axes else "median"
+    append(out, f"med: the panel's {method}, N/A left out\n", "dim")
     if panel.failed:
         append(out, "failed (no scores): " + ", ".join(panel.failed) + "\n", "yellow")
     focus = rubric.axis(focus_axis)
     append(out, f"\n{focus.name}: why\n", "bold underline")
     ap = panel.axes.get(focus_axis)
-    for s in ap.scores if ap else ():
+    for s in ap.judges.values() if ap else ():
         append(out, f"{letters[s.judge]} {s.judge} ({_fmt(s.score)}): ", "bold")
         append(out, (s.rationale or "(no rationale)") + "\n")
     return out
 
 
 class JudgePanelView(Static):
-    """Shows a JudgePanel, or a placeholder while the judges are hidden."""
+    """Shows a Panel, or a placeholder while the judges are hidden."""
 
     DEFAULT_CSS = "JudgePanelView { height: auto; }"
 
-    def show(self, panel: JudgePanel, rubric: Rubric, focus_axis: str, hidden: bool) -> None:
+    def show(self, panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool) -> None:
         self.update(panel_text(panel, rubric, focus_axis, hidden))
 
 
