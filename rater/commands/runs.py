@@ -190,9 +190,9 @@ def judge(db_path: str | None, panel_path: Path, retry_failed: bool, redo_change
     from rater.llm.calls import litellm
     from rater.llm.config import load_config
     from rater.llm.judge import GUESS_TOKENS_PER_AXIS, judge_tokens, make_handler, plan_judge
-    from rater.panel import META_KEY
     from rater.llm.progress import Progress
     from rater.llm.runner import estimate, run, start_run
+    from rater.panel import META_KEY
 
     store = open_store(db_path)
     config = load_config(panel_path, "judge")

@@ -17,8 +17,8 @@ from click.testing import CliRunner, Result
 
 from rater.cli import cli
 from rater.importers import import_responses, import_scenarios
-from rater.panel import panel_scores
 from rater.llm.prompts import judge_schema
+from rater.panel import panel_scores
 from rater.rubric import load_rubric
 from rater.store import Store
 from tests.conftest import FIXTURES
