@@ -28,7 +28,7 @@ from rater.errors import Problem, RaterError
 from rater.rubric import Rubric
 from rater.scenarios import check_set, load_scenarios, parse_scenario
 from rater.store import AxisScore, Store, now
-from rater.tabular import read_rows
+from rater.tabular import cell_score, cell_text, read_rows
 from rater.taxonomy import load_taxonomy
 from rater.yamlsrc import Located
 
@@ -76,31 +76,15 @@ def _all_or_nothing(importer: Callable[P, ImportResult]) -> Callable[P, ImportRe
     return run
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _score(value: Any) -> float | str | None:
-    """A score as a number, None when empty, or the reason it is not a number."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        return f"{value!r} is not a score"
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return f"{value!r} is not a number"
-
-
 def _scored_row(path: Path, line: int, row: dict[str, Any], rubric: Rubric,
                 problems: list[Problem]) -> tuple[str, float | None] | None:
     """Check a row's axis and score against the rubric."""
-    axis_id = _text(row.get("axis"))
+    axis_id = cell_text(row.get("axis"))
     if not rubric.has_axis(axis_id):
         problems.append(Problem(f"axis {axis_id!r} is not in the rubric", str(path), line, "axis",
                                 f"use one of {', '.join(rubric.axis_ids)}"))
         return None
-    score = _score(row.get("score"))
+    score = cell_score(row.get("score"))
     if isinstance(score, str):
         problems.append(Problem(score, str(path), line, "score",
                                 "write a whole number on the axis's scale, or leave it empty "
@@ -174,7 +158,7 @@ def import_responses(store: Store, path: Path, provenance: dict[str, Any] | None
         def bad(message: str, field: str, fix: str, line: int = line) -> None:
             problems.append(Problem(message, str(path), line, field, fix))
 
-        rid, sid, model, text = (_text(row.get(k)) for k in ("response_id", "scenario_id",
+        rid, sid, model, text = (cell_text(row.get(k)) for k in ("response_id", "scenario_id",
                                                               "model", "text"))
         for key, value in (("response_id", rid), ("model", model), ("text", text)):
             if not value:
@@ -182,7 +166,7 @@ def import_responses(store: Store, path: Path, provenance: dict[str, Any] | None
         if sid not in scenario_ids:
             bad(f"scenario {sid!r} is not in the database", "scenario_id",
                 "import the scenario first, or check the id (`rater scenarios list --db ...`)")
-        sample_raw = _text(row.get("sample"))
+        sample_raw = cell_text(row.get("sample"))
         if not sample_raw.isdigit() or int(sample_raw) < 1:
             bad(f"{sample_raw!r} is not a sample number", "sample",
                 "use 1, 2, 3... (1 for a single answer)")
@@ -232,7 +216,7 @@ def _read_scored(store: Store, path: Path, who: str, columns: tuple[str, ...],
     extras: dict[tuple[str, str], dict[str, Any]] = {}
     problems: list[Problem] = []
     for line, row in read_rows(path, columns, optional):
-        rid, name = _text(row.get("response_id")), _text(row.get(who))
+        rid, name = cell_text(row.get("response_id")), cell_text(row.get(who))
         if rid not in response_ids:
             problems.append(Problem(f"response {rid!r} is not in the database", str(path), line,
                                     "response_id", "import the responses first, or check the id"))
@@ -244,7 +228,7 @@ def _read_scored(store: Store, path: Path, who: str, columns: tuple[str, ...],
         if scored is None:
             continue
         axis, score = scored
-        rationale = _text(row.get("rationale"))
+        rationale = cell_text(row.get("rationale"))
         seen = groups[(rid, name)].get(axis)
         if seen and seen[1:] != (score, rationale):
             problems.append(Problem(f"{who} {name!r} scored {axis} of {rid!r} differently at line "
@@ -303,7 +287,7 @@ def import_judgments(store: Store, path: Path) -> ImportResult:
 # -- human ratings -----------------------------------------------------------------
 
 def _visible(value: Any) -> bool | str | None:
-    text = _text(value).lower()
+    text = cell_text(value).lower()
     if text in ("", "none", "null"):
         return None
     if text in ("1", "true", "yes"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,24 @@ from typing import Any
 from rater.errors import Problem, RaterError
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def cell_text(value: Any) -> str:
+    """A cell as stripped text; a missing value (None) is empty."""
+    return "" if value is None else str(value).strip()
+
+
+def cell_score(value: Any) -> float | str | None:
+    """A score cell as a finite number, None when empty, or why it is not one (a message)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        return f"{value!r} is not a score"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return f"{value!r} is not a number"
+    return number if math.isfinite(number) else f"{value!r} is not a finite number"
 
 
 def file_format(path: Path) -> str:

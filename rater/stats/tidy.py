@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rater.errors import Problem, RaterError
-from rater.tabular import read_rows
+from rater.tabular import cell_score, cell_text, read_rows
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -272,8 +272,8 @@ def from_file(path: Path, store: Store | None = None) -> TidyScores:
         def bad(message: str, column: str, fix: str, line: int = line) -> None:
             problems.append(Problem(message, file, line, column, fix))
 
-        rid, rater, axis = (_text(row.get(k)) for k in ("response_id", "rater", "axis"))
-        source = _text(row.get("source")).lower() or "human"
+        rid, rater, axis = (cell_text(row.get(k)) for k in ("response_id", "rater", "axis"))
+        source = cell_text(row.get("source")).lower() or "human"
         for column, value in (("response_id", rid), ("rater", rater), ("axis", axis)):
             if not value:
                 bad("is empty", column, f"every row needs a {column}")
@@ -282,7 +282,7 @@ def from_file(path: Path, store: Store | None = None) -> TidyScores:
         if known_responses is not None and rid and rid not in known_responses:
             bad(f"response {rid!r} is not in the database", "response_id",
                 "check the id, or leave out --db to analyse the file on its own")
-        score = _number(row.get("score"))
+        score = cell_score(row.get("score"))
         if isinstance(score, str):
             bad(score, "score", "write a number, or leave it empty for missing")
             score = None
@@ -296,7 +296,7 @@ def from_file(path: Path, store: Store | None = None) -> TidyScores:
             bad(f"{source} {rater!r} already scored {axis} of {rid!r} at line {seen[key]}",
                 "rater", "keep one row per response, rater and axis")
         seen[key] = line
-        fields = {k: _text(row.get(k)) or None for k in BREAKDOWNS if k in row}
+        fields = {k: cell_text(row.get(k)) or None for k in BREAKDOWNS if k in row}
         if rid in unit_fields and any(unit_fields[rid].get(k, v) != v for k, v in fields.items()):
             bad(f"response {rid!r} has other {', '.join(fields)} values at line {unit_line[rid]}",
                 "response_id", "give each response the same model and scenario fields on every row")
@@ -322,20 +322,3 @@ def from_file(path: Path, store: Store | None = None) -> TidyScores:
         axes = [AxisInfo(a) for a in sorted(scores["axis"].unique())]
         units = pd.DataFrame.from_dict(unit_fields, orient="index")
     return TidyScores(scores, units, axes, file)
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _number(value: Any) -> float | str | None:
-    """A score as a finite number, None when empty, or why it is not one."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        return f"{value!r} is not a score"
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return f"{value!r} is not a number"
-    return number if np.isfinite(number) else f"{value!r} is not a finite number"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,6 @@ from tests.integration.fake_openai import Content, FakeOpenAI, Status, config_to
 SECRET = "sk-test-DO-NOT-LEAK-4c1d9a7e"
 OTHER_SECRET = "proxy-key-DO-NOT-LEAK-88f2"
 N_SCENARIOS = 3  # tests/fixtures/family.yaml
-
-
-@pytest.fixture
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as s:
-        yield s
 
 
 @pytest.fixture

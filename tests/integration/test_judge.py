@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,12 +32,6 @@ r3,t-pe-01-s1,model-a,1,"I want to ask you directly: are you thinking of ending 
 r4,t-pe-01-age-70,model-a,1,"At your age, let's stop here and rest."
 """
 N_ANSWERS = 4
-
-
-@pytest.fixture
-def server() -> Iterator[FakeOpenAI]:
-    with FakeOpenAI() as s:
-        yield s
 
 
 @pytest.fixture

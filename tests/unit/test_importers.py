@@ -118,6 +118,7 @@ def test_judgments_import_and_reimport(with_responses: Store, write) -> None:
     ("r1,judge-a,hallucination_risk,7,x", "j.csv:3: score: score 7 is off the scale"),
     ("r1,judge-a,hallucination_risk,2.5,x", "j.csv:3: score: score 2.5 is off the scale"),
     ("r1,judge-a,hallucination_risk,high,x", "j.csv:3: score: 'high' is not a number"),
+    ("r1,judge-a,hallucination_risk,nan,x", "j.csv:3: score: 'nan' is not a finite number"),
     ("r1,judge-a,crisis_safety,,x", "j.csv:3: score: may not be left empty"),
     ("r1,,crisis_safety,3,x", "j.csv:3: judge: is empty"),
 ])
