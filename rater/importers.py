@@ -205,17 +205,23 @@ def import_responses(store: Store, path: Path, provenance: dict[str, Any] | None
 
 # -- judge scores ------------------------------------------------------------------
 
+Group = tuple[str, str, bool | None]  # response id, judge or rater, judges visible (ratings)
+Scored = dict[str, tuple[int, float | None, str]]  # axis -> (line, score, rationale)
+
+
 def _read_scored(store: Store, path: Path, who: str, columns: tuple[str, ...],
-                 optional: tuple[str, ...] = ()
-                 ) -> tuple[dict[tuple[str, str], dict[str, tuple[int, float | None, str]]],
-                            dict[tuple[str, str], dict[str, Any]], list[Problem]]:
-    """Rows grouped by (response_id, judge or rater): axis -> (line, score, rationale)."""
+                 phased: bool = False) -> tuple[dict[Group, Scored], list[Problem]]:
+    """Rows grouped by (response_id, judge or rater, judges_visible): axis -> (line, score, rationale).
+
+    With ``phased``, each row's optional judges_visible column is part of its
+    group, so a rater's blind rating and their revision after seeing the
+    judges can come in one file and stay two ratings.
+    """
     _, rubric = store.rubric()
     response_ids = {r[0] for r in store.conn.execute("SELECT id FROM responses")}
-    groups: dict[tuple[str, str], dict[str, tuple[int, float | None, str]]] = defaultdict(dict)
-    extras: dict[tuple[str, str], dict[str, Any]] = {}
+    groups: dict[Group, Scored] = defaultdict(dict)
     problems: list[Problem] = []
-    for line, row in read_rows(path, columns, optional):
+    for line, row in read_rows(path, columns, ("judges_visible",) if phased else ()):
         rid, name = cell_text(row.get("response_id")), cell_text(row.get(who))
         if rid not in response_ids:
             problems.append(Problem(f"response {rid!r} is not in the database", str(path), line,
@@ -224,36 +230,55 @@ def _read_scored(store: Store, path: Path, who: str, columns: tuple[str, ...],
         if not name:
             problems.append(Problem("is empty", str(path), line, who, f"name the {who}"))
             continue
+        visible = _visible(row.get("judges_visible"))
+        if isinstance(visible, str):
+            problems.append(Problem(visible, str(path), line, "judges_visible",
+                                    "write 1 if the rater saw the judges' scores, 0 if not, "
+                                    "or leave it empty"))
+            continue
         scored = _scored_row(path, line, row, rubric, problems)
         if scored is None:
             continue
         axis, score = scored
         rationale = cell_text(row.get("rationale"))
-        seen = groups[(rid, name)].get(axis)
+        key = (rid, name, visible)
+        seen = groups[key].get(axis)
         if seen and seen[1:] != (score, rationale):
             problems.append(Problem(f"{who} {name!r} scored {axis} of {rid!r} differently at line "
                                     f"{seen[0]}", str(path), line, "score",
-                                    "keep one row per response, " + who + " and axis"))
-        groups[(rid, name)][axis] = (line, score, rationale)
-        extras.setdefault((rid, name), {k: row.get(k) for k in optional})
-    return groups, extras, problems
+                                    "keep one row per response, " + who + " and axis"
+                                    + (" (and judges_visible)" if phased else "")))
+        groups[key][axis] = (line, score, rationale)
+    return groups, problems
 
 
 @_all_or_nothing
 def import_judgments(store: Store, path: Path) -> ImportResult:
     version, _ = store.rubric()
-    groups, _, problems = _read_scored(store, path, "judge", JUDGMENT_COLUMNS)
+    groups, problems = _read_scored(store, path, "judge", JUDGMENT_COLUMNS)
     stored: dict[tuple[str, str], tuple[int, dict[str, tuple[float | None, str]]]] = {}
+    failed: set[tuple[str, str]] = set()
     for row in store.conn.execute(
-            "SELECT j.id, j.response_id, j.judge, s.axis, s.score, s.rationale FROM judgments j "
+            "SELECT j.id, j.response_id, j.judge, j.status, s.axis, s.score, s.rationale FROM judgments j "
             "LEFT JOIN judge_scores s ON s.judgment_id = j.id WHERE j.rubric_version = ?",
             (version,)):
+        if row[3] != "ok":
+            failed.add((row[1], row[2]))
+            continue
         entry = stored.setdefault((row[1], row[2]), (row[0], {}))
-        if row[3] is not None:
-            entry[1][row[3]] = (row[4], row[5])
+        if row[4] is not None:
+            entry[1][row[4]] = (row[5], row[6])
     added = unchanged = 0
-    todo: list[tuple[tuple[str, str], dict[str, tuple[int, float | None, str]]]] = []
-    for key, axes in groups.items():
+    todo: list[tuple[tuple[str, str], Scored]] = []
+    for (rid, judge, _), axes in groups.items():
+        key = (rid, judge)
+        if key in failed:
+            problems.append(Problem(
+                f"judge {judge!r} has a failed judgment of {rid!r}; scores added to it would never count",
+                str(path), min(v[0] for v in axes.values()), "judge",
+                "re-run it with `rater judge --retry-failed`, or import these scores under another "
+                "judge name"))
+            continue
         old = stored.get(key, (0, {}))[1]
         for axis, (line, score, rationale) in axes.items():
             if axis in old and old[axis] != (score, rationale):
@@ -300,23 +325,11 @@ def _visible(value: Any) -> bool | str | None:
 @_all_or_nothing
 def import_ratings(store: Store, path: Path) -> ImportResult:
     version, _ = store.rubric()
-    groups, extras, problems = _read_scored(store, path, "rater", RATING_COLUMNS,
-                                            ("judges_visible",))
-    visible: dict[tuple[str, str], bool | None] = {}
-    for key, axes in groups.items():
-        flag = _visible(extras[key].get("judges_visible"))
-        if isinstance(flag, str):
-            line = min(v[0] for v in axes.values())
-            problems.append(Problem(flag, str(path), line, "judges_visible",
-                                    "write 1 if the rater saw the judges' scores, 0 if not, "
-                                    "or leave it empty"))
-        else:
-            visible[key] = flag
+    groups, problems = _read_scored(store, path, "rater", RATING_COLUMNS, phased=True)
     _fail(problems)
     added = updated = unchanged = 0
     with store.write():
-        for key, axes in groups.items():
-            rid, name = key
+        for (rid, name, visible), axes in groups.items():
             rater_id = store.rater_id(name)
             old: dict[str, tuple[float | None, str]] = {}
             if rater_id is not None:
@@ -324,7 +337,7 @@ def import_ratings(store: Store, path: Path) -> ImportResult:
                     "SELECT s.axis, s.score, s.rationale FROM ratings g JOIN rating_scores s "
                     "ON s.rating_id = g.id WHERE g.rater_id = ? AND g.response_id = ? AND "
                     "coalesce(g.judges_visible, -1) = coalesce(?, -1)",
-                    (rater_id, rid, visible[key]))}
+                    (rater_id, rid, visible))}
             changed = {a: v for a, v in axes.items() if old.get(a) != v[1:]}
             unchanged += len(axes) - len(changed)
             if not changed:
@@ -334,7 +347,7 @@ def import_ratings(store: Store, path: Path) -> ImportResult:
             rater_id = rater_id or store.ensure_rater(name)
             store.save_rating(
                 rater_id=rater_id, response_id=rid, rubric_version=version,
-                judges_visible=visible[key], source=f"import:{path.name}",
+                judges_visible=visible, source=f"import:{path.name}",
                 scores={a: AxisScore(score, rationale) for a, (_, score, rationale) in changed.items()})
     return ImportResult("ratings", added, updated, unchanged)
 

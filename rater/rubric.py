@@ -8,8 +8,6 @@ store keeps each distinct content as a new version.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Any
 
 from rater import bundled
 from rater.errors import Problem, RaterError
+from rater.hashing import content_hash
 from rater.yamlsrc import Located, load_documents
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
@@ -82,11 +81,6 @@ class Rubric:
         return any(a.id == axis_id for a in self.axes)
 
 
-def content_hash(content: dict[str, Any]) -> str:
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def _parse_axis(doc: Located, i: int, raw: Any, problems: list[Problem]) -> Axis | None:
     at = f"axes[{i}]"
     if not isinstance(raw, dict):
@@ -107,6 +101,10 @@ def _parse_axis(doc: Located, i: int, raw: Any, problems: list[Problem]) -> Axis
         problems.append(doc.problem(f"{at}.level", f"{level!r} is not a level of measurement",
                                     f"use one of {', '.join(LEVELS)}"))
     scale = raw.get("scale") or {}
+    if not isinstance(scale, dict):
+        problems.append(doc.problem(f"{at}.scale", f"{scale!r} is not a scale",
+                                    "write scale: {min: 1, max: 5}"))
+        return None
     low, high = scale.get("min", 1), scale.get("max", 5)
     if not (isinstance(low, int) and isinstance(high, int) and low < high):
         problems.append(doc.problem(f"{at}.scale", "needs whole numbers min < max",

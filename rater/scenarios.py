@@ -105,6 +105,11 @@ def _text_list(doc: Located, raw: Mapping[str, Any], key: str, problems: list[Pr
     return tuple(str(item).strip() for item in value)
 
 
+def _word(value: Any) -> Any:
+    """A vocabulary field's value, or its repr when it is not text (so it fails the check)."""
+    return value if isinstance(value, str) or value is None else repr(value)
+
+
 def _optional_id(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
@@ -127,11 +132,11 @@ def parse_scenario(doc: Located, tax: Taxonomy) -> tuple[Scenario | None, list[P
     if "id" in raw and (not isinstance(sid, str) or not _ID.match(sid)):
         problems.append(doc.problem("id", f"{sid!r} is not a valid id",
                                     "use lowercase letters, digits, - and _"))
-    modality = raw.get("modality")
+    # A list or mapping where a word belongs is reported like any other wrong word.
+    modality, step, risk = (_word(raw.get(k)) for k in ("modality", "step", "risk_level"))
     if "modality" in raw and modality not in tax.steps:
         problems.append(doc.problem("modality", f"{modality!r} is not a modality",
                                     f"use one of {', '.join(tax.steps)}"))
-    step = raw.get("step")
     if modality in tax.steps and "step" in raw and step not in tax.steps[modality]:
         problems.append(doc.problem("step", f"{step!r} is not a {modality} protocol step",
                                     f"use one of {', '.join(tax.steps[modality])}"))
@@ -141,7 +146,6 @@ def parse_scenario(doc: Located, tax: Taxonomy) -> tuple[Scenario | None, list[P
         problems.append(doc.problem("severity", f"{severity!r} is not a severity",
                                     "use a whole number: 0 for a base, 1, 2, 3... for escalations"))
         severity = 0
-    risk = raw.get("risk_level")
     if "risk_level" in raw and risk not in tax.risk_levels:
         problems.append(doc.problem("risk_level", f"{risk!r} is not a risk level",
                                     f"use one of {', '.join(tax.risk_levels)}"))

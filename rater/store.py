@@ -47,6 +47,24 @@ def resolve_db_path(option: str | os.PathLike[str] | None) -> Path:
     return Path(option or os.environ.get("RATER_DB") or DEFAULT_DB)
 
 
+def _refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
+    """Refuse a file that is not SQLite, or another program's database, before changing it.
+
+    Opening migrates and switches to WAL; done to the wrong file (a mistyped
+    --db) that would quietly rewrite someone else's data.
+    """
+    fix = "pass a rater database with --db, or a new file name for `rater init` to create"
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise RaterError(Problem(f"is not a SQLite database ({exc})", path, fix=fix)) from None
+    if version == 0 and tables:
+        conn.close()
+        raise RaterError(Problem("is a SQLite database, but not one of rater's", path, fix=fix))
+
+
 @dataclass(frozen=True)
 class AxisScore:
     """One axis of a rating: a score on the axis's scale, or None for not applicable."""
@@ -83,6 +101,7 @@ class Store:
                                check_same_thread=False)
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        _refuse_foreign(conn, path)
         conn.execute("PRAGMA foreign_keys = ON")
         if path != ":memory:":
             conn.execute("PRAGMA journal_mode = WAL")

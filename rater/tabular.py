@@ -48,8 +48,9 @@ def read_rows(path: Path, required: Sequence[str], optional: Sequence[str] = ()
     other columns than ``required`` and ``optional`` are errors, since a
     misspelt column name would otherwise be silently ignored.
     """
-    if not path.exists():
-        raise RaterError(Problem("file not found", str(path), fix="check the path"))
+    if not path.is_file():
+        what = "is a folder, not a file" if path.is_dir() else "file not found"
+        raise RaterError(Problem(what, str(path), fix="check the path"))
     fmt = file_format(path)
     known = set(required) | set(optional)
     with path.open(encoding="utf-8-sig", newline="") as fh:

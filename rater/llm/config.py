@@ -25,8 +25,10 @@ from rater.errors import Problem, RaterError
 AGGREGATES = ("median", "mean", "min", "max")
 _OWN_KEYS = {"name", "model", "timeout", "retries", "invalid_retries", "backoff", "rpm",
              "structured_output", "api_key_env"}
-_SECRET_KEY = re.compile(r"(api_?key|secret|password|passwd|authorization|session_token|credential"
-                         r"|bearer|access_key)", re.IGNORECASE)
+# Header-style names count too: X-API-Key, Azure's api-key, X-Auth-Token.
+# (token(?!s) keeps max_tokens and friends, which are counts, not secrets.)
+_SECRET_KEY = re.compile(r"(api[-_ ]?key|secret|password|passwd|auth|token(?!s)|credential"
+                         r"|bearer|access[-_ ]?key)", re.IGNORECASE)
 _SECRET_ENV = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL)", re.IGNORECASE)
 # Where to send a call, not what is asked: left out of the call key, so moving a
 # server (a new port, a proxy) does not make every stored call look new.

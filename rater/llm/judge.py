@@ -306,6 +306,8 @@ def _save(store: Store, job: Job, target: Target, version: int, scores: dict[str
                          (status, raw, error, json.dumps(provenance, ensure_ascii=False),
                           provenance["time"], job.key, target.replaces))
             conn.execute("DELETE FROM judge_scores WHERE judgment_id = ?", (target.replaces,))
+            # Calibrated values of the replaced verdict would sit beside new raw scores.
+            conn.execute("DELETE FROM calibrated_scores WHERE judgment_id = ?", (target.replaces,))
             judgment_id = target.replaces
         else:
             cur = conn.execute(

@@ -15,7 +15,6 @@ one is taken, so nothing completed waits in memory. Each run is recorded in
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import sys
 from collections import deque
@@ -23,6 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rater.hashing import content_hash
 from rater.llm.calls import Caller, EntryStopped
 from rater.llm.config import Entry, RunConfig, secret_values
 from rater.llm.progress import Progress
@@ -32,9 +32,7 @@ BREAKER = 10  # an entry whose calls fail this many times in a row, after retrie
 MAX_FAILURES_KEPT = 200
 
 
-def digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False,
-                                     separators=(",", ":"), default=str).encode()).hexdigest()
+digest = content_hash
 
 
 @dataclass

@@ -44,6 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rater.errors import Problem, RaterError
+from rater.hashing import content_hash
 from rater.stats.agreement import TENTATIVE, combine, compute
 from rater.stats.tidy import TidyScores, axis_data
 
@@ -284,11 +285,6 @@ def _verdicts(report: list[dict[str, Any]], axes: list[str]) -> dict[str, dict[s
         out[axis] = {"trusted": trusted, "verdict": TRUSTED if trusted else NEEDS_HUMANS,
                      "ci_low_after": low, "reason": reason}
     return out
-
-
-def content_hash(content: dict[str, Any]) -> str:
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 # -- files and the database ---------------------------------------------------------

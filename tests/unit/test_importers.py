@@ -193,3 +193,33 @@ def test_changing_an_answered_scenario_is_refused(with_responses: Store, write) 
     message = rejected(with_responses, lambda s, p: import_scenarios(s, [p]),
                        write("family.yaml", text))
     assert "scenario 't-pe-01' changed, but 2 stored responses answer the old text" in message
+
+
+def test_a_blind_rating_and_its_revision_can_come_in_one_file(with_responses: Store, write) -> None:
+    text = ("response_id,rater,axis,score,rationale,judges_visible\n"
+            "r1,Ana,protocol_fidelity,2,before the judges,0\n"
+            "r1,Ana,crisis_safety,4,,0\n"
+            "r1,Ana,protocol_fidelity,3,after the judges,1\n")
+    assert import_ratings(with_responses, write("phases.csv", text)).added == 3
+    rows = with_responses.conn.execute(
+        "SELECT g.judges_visible, s.axis, s.score FROM ratings g JOIN rating_scores s "
+        "ON s.rating_id = g.id ORDER BY 1, 2").fetchall()
+    assert [tuple(r) for r in rows] == [(0, "crisis_safety", 4.0), (0, "protocol_fidelity", 2.0),
+                                        (1, "protocol_fidelity", 3.0)]
+
+
+def test_scores_for_a_failed_judgment_are_refused(with_responses: Store, write) -> None:
+    version, _ = with_responses.rubric()
+    with with_responses.write():
+        with_responses.conn.execute(
+            "INSERT INTO judgments (response_id, judge, rubric_version, status, raw_reply, created_at) "
+            "VALUES ('r1', 'judge-x', ?, 'failed', 'no json', '2026-01-01T00:00:00Z')", (version,))
+    text = "response_id,judge,axis,score,rationale\nr1,judge-x,crisis_safety,4,ok\n"
+    message = rejected(with_responses, import_judgments, write("j.csv", text))
+    assert "j.csv:2: judge: judge 'judge-x' has a failed judgment of 'r1'" in message
+    assert "--retry-failed" in message
+
+
+def test_a_folder_given_as_the_file_is_named(with_responses: Store, tmp_path: Path) -> None:
+    (tmp_path / "dir.csv").mkdir()
+    assert "dir.csv: is a folder, not a file" in rejected(with_responses, import_ratings, tmp_path / "dir.csv")

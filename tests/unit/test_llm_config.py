@@ -38,6 +38,15 @@ def test_keys_in_the_file_are_refused_with_the_fix(write) -> None:
     assert "OPENAI_API_KEY" in message and "sk-1" not in message
 
 
+def test_header_style_keys_are_refused_but_token_counts_are_not(write) -> None:
+    text = ('[[judge]]\nname = "a"\nmodel = "openai/x"\nmax_tokens = 900\n'
+            'extra_headers = {X-API-Key = "sk-live-1", api-key = "azure-2", X-Auth-Token = "t-3"}\n')
+    message = problems_of(write, text)
+    for header in ("X-API-Key", "api-key", "X-Auth-Token"):
+        assert f"judge[1].extra_headers.{header}: looks like a secret" in message
+    assert "max_tokens" not in message and "sk-live-1" not in message
+
+
 def test_every_problem_is_named_at_once(write) -> None:
     text = ('aggregate = "mode"\n[[judge]]\nname = "a"\n'
             '[[judge]]\nname = "b"\nmodel = "m"\ntimeout = -1\nretries = 1.5\n'

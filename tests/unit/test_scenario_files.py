@@ -139,3 +139,27 @@ def test_rubric_with_an_added_axis_is_data_only() -> None:
     assert rubric.axis_ids[-1] == "surface_acknowledgment"
     assert rubric.axis("surface_acknowledgment").values == [0, 1, 2, 3, 4]
     assert rubric.hash != load_rubric().hash
+
+
+def test_a_list_where_a_word_belongs_is_a_message_not_a_crash(write) -> None:
+    text = GOOD.replace("modality: pe", "modality: [pe]").replace("risk_level: none", "risk_level: {a: 1}")
+    errors = errors_for(write, text)
+    assert any("modality:" in e and "is not a modality" in e for e in errors)
+    assert any("risk_level:" in e and "is not a risk level" in e for e in errors)
+
+
+def test_a_scale_that_is_not_a_mapping_is_named() -> None:
+    text = "name: r\naxes:\n  - id: a\n    name: A\n    definition: d\n    scale: 5\n    anchors: {1: x}\n"
+    with pytest.raises(RaterError, match=r"r.yaml:6: axes\[0\].scale: 5 is not a scale"):
+        parse_rubric(text, "r.yaml")
+
+
+def test_a_ten_point_rubric_keeps_its_hash_through_the_store() -> None:
+    from rater.store import Store
+
+    text = ("name: r\naxes:\n  - id: a\n    name: A\n    definition: d\n    scale: {min: 1, max: 10}\n"
+            "    anchors: {1: low, 2: two, 5: mid, 10: high}\n")
+    rubric = parse_rubric(text, "r.yaml")
+    store = Store.open()
+    version = store.ensure_rubric(rubric)
+    assert store.rubric(version)[1].hash == rubric.hash

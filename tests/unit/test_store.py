@@ -156,3 +156,20 @@ def test_two_processes_can_save_at_once(tmp_path: Path) -> None:
     with Store.open(path) as store:
         assert store.counts()["ratings"] == 2
         assert store.counts()["rating_history"] > 80
+
+
+def test_another_programs_files_are_refused_untouched(tmp_path: Path) -> None:
+    text = tmp_path / "notes.csv"
+    text.write_text("a,b\n1,2\n")
+    with pytest.raises(RaterError, match="is not a SQLite database"):
+        Store.open(text)
+    assert text.read_text() == "a,b\n1,2\n"
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE accounts (id INTEGER)")
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    with pytest.raises(RaterError, match="not one of rater's"):
+        Store.open(other, create=False)
+    assert other.read_bytes() == before
