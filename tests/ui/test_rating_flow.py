@@ -285,3 +285,62 @@ async def test_model_identity_is_hidden_by_default(make_app):
     async with shown_app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert "model-" in shown(shown_app)
+
+
+def type_fast(app, *scores: int) -> RatingForm:
+    """Keys as a fast typist sends them: handled before the screen reads what they post."""
+    form = app.screen.query_one(RatingForm)
+    for n in scores:
+        form.action_score(n)
+    return form
+
+
+async def test_enter_twice_saves_one_answer_not_the_next(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        first = screen(app).view
+        form = type_fast(app, 4, 3, 4, 5, 4)
+        form.action_submit()
+        form.action_submit()
+        await pilot.pause()
+        saved = ratings(db_path)
+        assert [r["response"] for r in saved] == [first.response_id]
+        assert screen(app).view.rowid != first.rowid
+        assert "done 1" in str(app.screen.query_one("#progress", Static).content)
+
+
+async def test_enter_then_next_saves_the_answer_enter_was_pressed_on(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        first = screen(app).view
+        type_fast(app, 4, 3, 4, 5, 4).action_submit()
+        screen(app).action_next()
+        await pilot.pause()
+        assert [r["response"] for r in ratings(db_path)] == [first.response_id]
+        assert screen(app).view.rowid != first.rowid
+
+
+async def test_a_score_then_next_drafts_the_scored_answer(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        first = screen(app).view
+        type_fast(app, 4)
+        screen(app).action_next()
+        await pilot.pause()
+        with Store.open(db_path) as s:
+            drafts = [r[0] for r in s.conn.execute("SELECT response_id FROM drafts")]
+        assert drafts == [first.response_id]
+        assert screen(app).view.form.scores == {}
+
+
+async def test_enter_twice_in_blind_mode_records_no_revision_unseen(make_app, db_path):
+    app = make_app(blind=True)
+    async with app.run_test(size=SIZE) as pilot:
+        first = screen(app).view
+        form = type_fast(app, 4, 3, 4, 5, 4)
+        form.action_submit()
+        form.action_submit()  # sent before the judges were drawn: not a revision
+        await pilot.pause()
+        assert [(r["response"], r["judges_visible"]) for r in ratings(db_path)] == [
+            (first.response_id, 0)]
+        assert screen(app).view.phase == "revise"

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from rater.errors import RaterError
-from rater.rating import AnswerView, RatingSession
+from rater.rating import AnswerView, FormState, RatingSession
 from rater.ui.widgets.context import ContextPanel
 from rater.ui.widgets.form import RatingForm
 from rater.ui.widgets.judges import JudgePanelView, rubric_text
@@ -107,7 +107,7 @@ class RatingScreen(Screen[None]):
         self._drafted = view.from_draft
         self.opened_at = time.monotonic()
         form = self.query_one(RatingForm)
-        form.load(view.form)
+        form.load(view.form, owner=view)
         self.query_one("#context", ContextPanel).show(view.scenario, self.show_key)
         self.query_one("#answer", Static).update(literal(view.text))
         answer_scroll = self.query_one("#answer-scroll")
@@ -163,17 +163,25 @@ class RatingScreen(Screen[None]):
 
     # -- form messages ------------------------------------------------------------------------
 
+    # A fast typist's keys are all handled before this screen reads the messages they
+    # post, so a message may be about an answer no longer on screen (score then →,
+    # Enter then Enter). It always carries its own answer (the form's owner) and is
+    # applied to that one, never to whatever is shown now.
+
     @on(RatingForm.Changed)
     def _form_changed(self, event: RatingForm.Changed) -> None:
-        view, form = self.view, event.form
-        if view is None:
+        view, form = event.owner, event.form
+        if not isinstance(view, AnswerView):
             return
+        current = view is self.view
         # Moving between axes alone is not a draft: an answer merely looked at stays "to do".
-        if self._drafted or (form.scores, form.note, form.flags) != (
+        if (current and self._drafted) or (form.scores, form.note, form.flags) != (
                 view.form.scores, view.form.note, view.form.flags):
             self.session.save_draft(view, form)
-            self._drafted = True
-        self._draw_side()
+            if current:
+                self._drafted = True
+        if current:
+            self._draw_side()
 
     @on(RatingForm.Refused)
     def _refused(self, event: RatingForm.Refused) -> None:
@@ -182,8 +190,11 @@ class RatingScreen(Screen[None]):
     @on(RatingForm.Submitted)
     def _submitted(self, event: RatingForm.Submitted) -> None:
         started = time.perf_counter()
-        view = self.view
-        if view is None:
+        view = event.owner
+        if not isinstance(view, AnswerView):
+            return
+        if view is not self.view:
+            self._save_stale(view, event.form)
             return
         problems = self.session.check(event.form)
         if problems:
@@ -204,6 +215,21 @@ class RatingScreen(Screen[None]):
         else:
             self._go(self.session.queue.next_todo(view.rowid))
         self.call_after_refresh(self.rater_app.record_timing, "save_next", started)
+
+    def _save_stale(self, view: AnswerView, form: FormState) -> None:
+        """Enter pressed on an answer the screen has since left: save that answer, stay here."""
+        problems = self.session.check(form)
+        if problems:
+            self.notify(f"{view.label} was not saved: {problems[0]} (its draft is kept)",
+                        severity="warning", markup=False)
+            return
+        try:
+            self.session.save(view, form, seconds_spent=None)
+        except RaterError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify(f"{view.label} saved.", markup=False)
+        self._draw_progress()
 
     # -- navigation -----------------------------------------------------------------------------
 

@@ -60,18 +60,20 @@ class RatingForm(Vertical, can_focus=True):
     ]
 
     class Changed(Message):
-        """The rater changed a score, the note or a flag."""
+        """The rater changed a score, the note or a flag of the answer ``owner``."""
 
-        def __init__(self, form: FormState) -> None:
+        def __init__(self, form: FormState, owner: object) -> None:
             super().__init__()
             self.form = form
+            self.owner = owner
 
     class Submitted(Message):
-        """The rater pressed Enter to save."""
+        """The rater pressed Enter to save the rating of the answer ``owner``."""
 
-        def __init__(self, form: FormState) -> None:
+        def __init__(self, form: FormState, owner: object) -> None:
             super().__init__()
             self.form = form
+            self.owner = owner
 
     class Refused(Message):
         """A key that cannot apply here (e.g. N/A on an axis that is never N/A)."""
@@ -84,6 +86,10 @@ class RatingForm(Vertical, can_focus=True):
         super().__init__(id=id)
         self.rubric = rubric
         self.state = FormState()
+        # What the state belongs to. A fast typist's keys are all handled before the
+        # screen reads the messages they post, so the screen may have moved on: it
+        # ignores a message whose owner is no longer the answer on screen.
+        self.owner: object = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="form-lines")
@@ -93,8 +99,9 @@ class RatingForm(Vertical, can_focus=True):
 
     # -- what the screen calls ----------------------------------------------------------------
 
-    def load(self, state: FormState) -> None:
+    def load(self, state: FormState, owner: object = None) -> None:
         self.state = state.copy()
+        self.owner = owner
         self.state.focus = min(max(self.state.focus, 0), len(self.rubric.axes) - 1)
         note = self.query_one("#note", Input)
         with note.prevent(Input.Changed):
@@ -157,10 +164,10 @@ class RatingForm(Vertical, can_focus=True):
 
     def _changed(self) -> None:
         self._redraw()
-        self.post_message(self.Changed(self.state.copy()))
+        self.post_message(self.Changed(self.state.copy(), self.owner))
 
     def _post_focus(self) -> None:
-        self.post_message(self.Changed(self.state.copy()))
+        self.post_message(self.Changed(self.state.copy(), self.owner))
 
     def action_score(self, value: int) -> None:
         axis = self.rubric.axes[self.state.focus]
@@ -204,7 +211,7 @@ class RatingForm(Vertical, can_focus=True):
         note.focus()
 
     def action_submit(self) -> None:
-        self.post_message(self.Submitted(self.state.copy()))
+        self.post_message(self.Submitted(self.state.copy(), self.owner))
 
     def _leave_note(self) -> None:
         note = self.query_one("#note", Input)
@@ -215,7 +222,7 @@ class RatingForm(Vertical, can_focus=True):
     def _note_changed(self, event: Input.Changed) -> None:
         event.stop()
         self.state.note = event.value
-        self.post_message(self.Changed(self.state.copy()))
+        self.post_message(self.Changed(self.state.copy(), self.owner))
 
     @on(Input.Submitted, "#note")
     def _note_done(self, event: Input.Submitted) -> None:
