@@ -344,3 +344,39 @@ async def test_enter_twice_in_blind_mode_records_no_revision_unseen(make_app, db
         assert [(r["response"], r["judges_visible"]) for r in ratings(db_path)] == [
             (first.response_id, 0)]
         assert screen(app).view.phase == "revise"
+
+
+async def test_model_names_and_bidi_controls_are_shown_literally(make_app, db_path, tmp_path):
+    from rater.importers import import_responses
+
+    answers = tmp_path / "odd.jsonl"
+    answers.write_text(json.dumps({"response_id": "odd", "scenario_id": "t-pe-01", "model": "llama[/]",
+                                   "sample": 1, "text": "evil \u202eesrever\u202c text"}) + "\n")
+    with Store.open(db_path) as s:
+        import_responses(s, answers)
+    app = make_app(show_models=True)
+    async with app.run_test(size=(140, 40)) as pilot:
+        s = screen(app)
+        odd = next(r for r in s.session.queue.order if s.session.open(r, remember=False).response_id == "odd")
+        s.show_answer(s.session.open(odd))
+        await pilot.pause()
+        svg = app.export_screenshot().replace("&#160;", " ")
+        assert "Answer" in svg and "llama[/]" in svg
+        assert "&lt;U+202E&gt;" in svg and "\u202e" not in svg
+        await pilot.press("q")  # the queue's model filter lists "llama[/]"
+        await pilot.pause()
+        assert isinstance(app.screen, QueueScreen) and app.is_running
+
+
+async def test_go_to_a_position_opens_that_answer(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        order = screen(app).session.queue.order
+        await pilot.press("q")
+        await pilot.pause()
+        await pilot.press("slash", "4", "enter")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen(app).view.rowid == order[3]
+        assert "4 of 5 in your order" in str(app.screen.query_one("#progress", Static).content)

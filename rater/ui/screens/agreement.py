@@ -230,7 +230,7 @@ class AgreementScreen(Screen[None]):
         name = dict(self.result.axes).get(axis_id, axis_id)
         record = self.records.get(key)
         side = self.query_one("#agreement-side")
-        side.border_title = name
+        side.border_title = literal(name)
         self.query_one("#agreement-detail", Static).update(self._detail(record))
         grid = self.query_one(HeatGrid)
         plotted = record if record is not None and record.confusion else self.records.get(

@@ -54,7 +54,7 @@ class QueueScreen(ModalScreen[int | None]):
                              value=flt.severity if flt.severity is not None else Select.NULL,
                              prompt="severity", id="f-severity")
                 if choices["model"]:
-                    yield Select([(m, m) for m in choices["model"]], value=flt.model or Select.NULL,
+                    yield Select([(literal(m), m) for m in choices["model"]], value=flt.model or Select.NULL,
                                  prompt="model", id="f-model")
                 yield Select([(f, f) for f in choices["flag"]], value=flt.flag or Select.NULL,
                              prompt="my flag", id="f-flag")
@@ -130,7 +130,10 @@ class QueueScreen(ModalScreen[int | None]):
     def _jump(self, event: Input.Submitted) -> None:
         event.input.display = False
         self.status = "all"
-        self.query_one("#f-status", Select).value = "all"
+        status = self.query_one("#f-status", Select)
+        # Without prevent, the Changed this posts would reload page 1 after the jump.
+        with status.prevent(Select.Changed):
+            status.value = "all"
         if event.value.strip().isdigit():
             i = max(1, int(event.value)) - 1
             self.page_start = i // PAGE * PAGE

@@ -111,7 +111,7 @@ class RatingScreen(Screen[None]):
         self.query_one("#context", ContextPanel).show(view.scenario, self.show_key)
         self.query_one("#answer", Static).update(literal(view.text))
         answer_scroll = self.query_one("#answer-scroll")
-        answer_scroll.border_title = view.label + (f" · {view.model}" if view.model else "")
+        answer_scroll.border_title = literal(view.label + (f" · {view.model}" if view.model else ""))
         answer_scroll.border_subtitle = f"{view.n_siblings} siblings (v)" if view.n_siblings else ""
         answer_scroll.scroll_home(animate=False)
         self.query_one("#context-scroll").scroll_home(animate=False)
