@@ -380,3 +380,16 @@ async def test_go_to_a_position_opens_that_answer(make_app):
         await pilot.pause()
         assert screen(app).view.rowid == order[3]
         assert "4 of 5 in your order" in str(app.screen.query_one("#progress", Static).content)
+
+
+async def test_the_judges_reasons_can_be_paged_at_80x24(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        judges = app.screen.query_one("#judges-scroll")
+        assert judges.max_scroll_y > 0  # the reasons do not fit at this size
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert judges.scroll_y > 0
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert judges.scroll_y == 0

@@ -38,10 +38,12 @@ class RatingScreen(Screen[None]):
         Binding("e", "scenario_key", "Scenario key", id="scenario_key"),
         Binding("v", "siblings", "Siblings", id="siblings"),
         Binding("a", "app.agreement", "Agreement", id="agreement"),
-        Binding("pagedown", "scroll_answer(1)", "Scroll answer", id="answer_down", show=False),
-        Binding("pageup", "scroll_answer(-1)", "Scroll answer", id="answer_up", show=False),
-        Binding("shift+pagedown", "scroll_context(1)", "Scroll context", id="context_down", show=False),
-        Binding("shift+pageup", "scroll_context(-1)", "Scroll context", id="context_up", show=False),
+        Binding("pagedown", "scroll('answer', 1)", "Scroll answer", id="answer_down", show=False),
+        Binding("pageup", "scroll('answer', -1)", "Scroll answer", id="answer_up", show=False),
+        Binding("shift+pagedown", "scroll('context', 1)", "Scroll context", id="context_down", show=False),
+        Binding("shift+pageup", "scroll('context', -1)", "Scroll context", id="context_up", show=False),
+        Binding("]", "scroll('judges', 1)", "Scroll judges", id="judges_down", show=False),
+        Binding("[", "scroll('judges', -1)", "Scroll judges", id="judges_up", show=False),
     ]
 
     def __init__(self, session: RatingSession, *, demo: bool = False) -> None:
@@ -266,12 +268,9 @@ class RatingScreen(Screen[None]):
         self.show_rubric = not self.show_rubric
         self._draw_side()
 
-    def action_scroll_answer(self, step: int) -> None:
-        scroll = self.query_one("#answer-scroll", VerticalScroll)
-        (scroll.scroll_page_down if step > 0 else scroll.scroll_page_up)(animate=False)
-
-    def action_scroll_context(self, step: int) -> None:
-        scroll = self.query_one("#context-scroll", VerticalScroll)
+    def action_scroll(self, panel: str, step: int) -> None:
+        """Page the answer, the scenario or the judges' panel (none of them takes focus)."""
+        scroll = self.query_one(f"#{panel}-scroll", VerticalScroll)
         (scroll.scroll_page_down if step > 0 else scroll.scroll_page_up)(animate=False)
 
     def action_siblings(self) -> None:
