@@ -92,6 +92,9 @@ class AnswerView:
     from_draft: bool
     rating_id: int | None           # the saved rating behind the form, if any
     n_siblings: int
+    # A draft made in another phase (e.g. with the judges shown, before a --blind
+    # session) cannot seed this one; the screen says so before a key replaces it.
+    draft_set_aside: bool = False
 
 
 class RatingSession:
@@ -174,13 +177,15 @@ class RatingSession:
         rating_id = phases.get(key)
         base_id = rating_id or phases.get(0) or phases.get(1) or phases.get(None)
         form = self._saved_form(base_id) if base_id else FormState()
-        from_draft = False
+        from_draft = set_aside = False
         draft = self.store.conn.execute("SELECT data FROM drafts WHERE rater_id = ? AND response_id = ?",
                                         (self.rater_id, response_id)).fetchone()
         if draft is not None:
             drafted, drafted_phase = FormState.from_json(draft[0])
             if drafted_phase in (None, phase):
                 form, from_draft = drafted, True
+            else:
+                set_aside = True
         if remember:
             self.store.set_meta(f"rate.position.{self.rater_id}", response_id)
             self.queue.visited(rowid)
@@ -189,7 +194,8 @@ class RatingSession:
             model=row["model"] if self.show_models else None, sample=int(row["sample"]),
             text=row["text"], scenario=scenario, panel=panel_scores(self.store, response_id),
             phase=phase, form=form, saved=rating_id is not None, from_draft=from_draft,
-            rating_id=rating_id, n_siblings=self._count_siblings(row["model"], scenario, response_id))
+            rating_id=rating_id, n_siblings=self._count_siblings(row["model"], scenario, response_id),
+            draft_set_aside=set_aside)
 
     # -- siblings ------------------------------------------------------------------------------
 

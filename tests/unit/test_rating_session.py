@@ -134,3 +134,13 @@ def test_rating_core_does_not_import_textual():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
+
+
+def test_an_open_draft_does_not_seed_a_blind_rating_and_says_so(db):
+    s = session(db)
+    view = s.open(s.start())
+    s.save_draft(view, FormState({"protocol_fidelity": 4.0}))
+    blind = RatingSession(db, s.rater_id, blind=True)
+    again = blind.open(view.rowid)
+    assert again.phase == "blind" and again.form.scores == {}
+    assert again.draft_set_aside and not again.from_draft

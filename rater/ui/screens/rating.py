@@ -126,6 +126,10 @@ class RatingScreen(Screen[None]):
             form.border_subtitle = "draft restored"
         else:
             form.border_subtitle = ""
+        if view.draft_set_aside:
+            self.notify("Your earlier draft of this answer was made in another mode (judges shown or "
+                        "hidden), so it does not carry over; your first key here replaces it.",
+                        severity="warning", markup=False, timeout=8)
         self._draw_side()
         self._draw_progress()
         self._signal_ready()
