@@ -73,5 +73,8 @@ def test_order_computed_in_the_background_on_a_file(tmp_path):
 
     with Store.open(make_db(tmp_path)) as st:
         q = queue(st)
-        assert q.order == q._compute_order(st.conn)
-        assert q.order_ready and len(q.order) == 5
+        assert q._loader is not None
+        q._loader.join(timeout=10)
+        # Ready without asking for the order: the background thread computed it.
+        assert q.order_ready
+        assert q.order == q._compute_order(st.conn) and len(q.order) == 5
