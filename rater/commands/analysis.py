@@ -45,8 +45,12 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
                      default=0.95, show_default=True, help="Coverage of the intervals."),
         click.option("--consensus", type=click.Choice(["median", "mean"]), default="median",
                      show_default=True,
-                     help="How humans' scores form the consensus and judges' the panel aggregate "
-                          "(median: the lower middle score on a tie; mean: rounded to the scale)."),
+                     help="How humans' scores form the consensus (median: the lower middle score "
+                          "on a tie; mean: rounded to the scale)."),
+        click.option("--panel", type=click.Choice(["median", "mean", "min", "max"]), default=None,
+                     help="How judges' scores form the panel aggregate (default: the panel file's "
+                          "'aggregate' recorded by `rater judge`, as the rating app shows it; else "
+                          "as --consensus)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -70,6 +74,17 @@ def _load(db_path: str | None, scores_path: Path | None, phase: str) -> tuple[Ti
     return tidy.from_store(store, phase), store
 
 
+def _panel(panel: str | None, store: Store | None, consensus: str) -> str:
+    """--panel, else the aggregate the judge runs were configured with, else the consensus rule."""
+    if panel:
+        return panel
+    if store is not None and store.get_meta("panel_aggregate"):
+        from rater.panel import panel_method
+
+        return panel_method(store)
+    return consensus
+
+
 def _demo_banner(store: Store | None) -> None:
     if store is not None and store.is_demo:
         from rater.demo import ILLUSTRATIVE
@@ -87,8 +102,8 @@ def _demo_banner(store: Store | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of records instead of a table.")
 @click.option("--confusion", is_flag=True, help="Also print each judge's confusion matrix.")
 def agreement(db_path: str | None, phase: str, level: str | None, n_boot: int, seed: int | None,
-              confidence: float, consensus: str, scores_path: Path | None, by: tuple[str, ...],
-              calibration_path: Path | None, as_json: bool, confusion: bool) -> None:
+              confidence: float, consensus: str, panel: str | None, scores_path: Path | None,
+              by: tuple[str, ...], calibration_path: Path | None, as_json: bool, confusion: bool) -> None:
     """Krippendorff's alpha per axis: human-human, judge-judge, each judge and the panel vs humans.
 
     \b
@@ -110,7 +125,7 @@ def agreement(db_path: str | None, phase: str, level: str | None, n_boot: int, s
 
         tidy = read_file(calibration_path).apply(tidy)
     report = compute(tidy, level=level, n_boot=n_boot, seed=seed, confidence=confidence,
-                     consensus=consensus, by=by)
+                     consensus=consensus, panel=_panel(panel, store, consensus), by=by)
     _demo_banner(store)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in report.records], indent=2, ensure_ascii=False,
@@ -136,8 +151,8 @@ def agreement(db_path: str | None, phase: str, level: str | None, n_boot: int, s
               help="Store calibrated scores of an existing calibration file in the database; fit nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the calibration file's content as JSON.")
 def calibrate(db_path: str | None, phase: str, level: str | None, n_boot: int, seed: int | None,
-              confidence: float, consensus: str, scores_path: Path | None, method: str, folds: int,
-              out_path: Path, apply_path: Path | None, as_json: bool) -> None:
+              confidence: float, consensus: str, panel: str | None, scores_path: Path | None,
+              method: str, folds: int, out_path: Path, apply_path: Path | None, as_json: bool) -> None:
     """Fit a per-judge, per-axis correction towards the human consensus; say where it can be trusted.
 
     Before/after figures are cross-validated by answer: no answer is scored by
@@ -161,7 +176,8 @@ def calibrate(db_path: str | None, phase: str, level: str | None, n_boot: int, s
         version, rub = store.rubric()
         rubric = {"version": version, "label": rub.label, "hash": rub.hash}
     result = cal.calibrate(tidy, method=method, folds=folds, seed=seed, consensus=consensus,
-                           n_boot=n_boot, confidence=confidence, level=level, rubric=rubric)
+                           panel=_panel(panel, store, consensus), n_boot=n_boot,
+                           confidence=confidence, level=level, rubric=rubric)
     stored = None
     if store is not None and scores_path is None:
         stored = cal.save(store, result)
@@ -190,7 +206,8 @@ def calibrate(db_path: str | None, phase: str, level: str | None, n_boot: int, s
 @click.option("--by", "by", type=click.Choice(BREAKDOWNS), multiple=True,
               help="Also break agreement down by this field (repeatable).")
 def export_(db_path: str | None, phase: str, level: str | None, n_boot: int, seed: int | None,
-            confidence: float, consensus: str, out_dir: Path, fmt: str, by: tuple[str, ...]) -> None:
+            confidence: float, consensus: str, panel: str | None, out_dir: Path, fmt: str,
+            by: tuple[str, ...]) -> None:
     """Write ratings, judge scores, agreement, calibration and a manifest to a folder.
 
     \b
@@ -211,7 +228,7 @@ def export_(db_path: str | None, phase: str, level: str | None, n_boot: int, see
     report = None
     try:
         report = compute(tidy, level=level, n_boot=n_boot, seed=seed, confidence=confidence,
-                         consensus=consensus, by=by)
+                         consensus=consensus, panel=_panel(panel, store, consensus), by=by)
     except RaterError as exc:
         click.secho(f"note: no agreement exported: {exc}", fg="yellow", err=True)
     options = {"bootstrap": n_boot, "confidence": confidence, "level": level, "by": list(by)}
@@ -244,7 +261,7 @@ def _print_report(report: Report, n_boot: int, confidence: float, confusion: boo
     click.echo(f"source     {report.origin}" + (f" ({report.phase} human ratings)" if report.phase else ""))
     click.echo(f"raters     {len(report.humans)} human; judges: {', '.join(report.judges) or 'none'}")
     click.echo(f"bootstrap  {n_boot} resamples of answers, {confidence:.0%} interval, seed {report.seed}; "
-               f"consensus and panel aggregate: {report.consensus}")
+               f"consensus {report.consensus}; panel aggregate {report.panel}")
     for note in report.notes:
         click.secho(f"note: {note}", fg="yellow")
     click.echo(LEGEND)

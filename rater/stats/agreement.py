@@ -65,6 +65,7 @@ from rater.stats.tidy import BREAKDOWNS, AxisData, TidyScores, axis_data
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 CONSENSUS = ("median", "mean")
+PANEL = ("median", "mean", "min", "max")  # rater.panel.METHODS: the panel file's choices
 TENTATIVE, RELIABLE = 0.667, 0.800
 
 
@@ -112,16 +113,20 @@ class Report:
     origin: str
     phase: str | None
     consensus: str
+    panel: str
     humans: list[str]
     judges: list[str]
     notes: list[str] = field(default_factory=list)
 
 
 def compute(tidy: TidyScores, *, level: str | None = None, n_boot: int = 1000, seed: int | None = None,
-            confidence: float = 0.95, consensus: str = "median", by: Iterable[str] = (),
-            replacement: bool = True) -> Report:
+            confidence: float = 0.95, consensus: str = "median", panel: str | None = None,
+            by: Iterable[str] = (), replacement: bool = True) -> Report:
     """Every comparison on every axis, overall and for each group of each ``by`` field.
 
+    ``panel`` is how the judges' scores form the panel aggregate (default: as
+    ``consensus``); the CLI passes the panel file's setting that `rater judge`
+    recorded, so the panel measured is the panel the rating app shows.
     ``seed`` None draws a fresh one, reported in ``Report.seed`` so the run can
     be repeated. ``replacement=False`` skips the leave-one-rater-out checks
     (calibration does not need them). A database or file without human
@@ -132,12 +137,17 @@ def compute(tidy: TidyScores, *, level: str | None = None, n_boot: int = 1000, s
     if consensus not in CONSENSUS:
         raise RaterError(Problem(f"unknown consensus {consensus!r}", field="consensus",
                                  fix=f"use {' or '.join(CONSENSUS)}"))
+    panel = panel or consensus
+    if panel not in PANEL:
+        raise RaterError(Problem(f"unknown panel aggregate {panel!r}", field="panel",
+                                 fix=f"use {', '.join(PANEL)}"))
     if n_boot < 1 or not 0 < confidence < 1:
         raise RaterError(Problem("needs --bootstrap >= 1 and 0 < --confidence < 1", field="bootstrap"))
     seed = secrets.randbelow(2**32) if seed is None else seed
     data = axis_data(tidy)
     humans, judges = tidy.raters("human"), tidy.raters("judge")
-    report = Report([], seed, tidy.origin, tidy.phase, consensus, humans, judges, list(tidy.notes))
+    report = Report([], seed, tidy.origin, tidy.phase, consensus, panel, humans, judges,
+                    list(tidy.notes))
     if not humans and not judges:
         raise RaterError(Problem("holds no scores to compare", tidy.origin,
                                  fix="rate some answers, run the judges, or import ratings"))
@@ -154,7 +164,7 @@ def compute(tidy: TidyScores, *, level: str | None = None, n_boot: int = 1000, s
     for group_by, group, cols in groups:
         for axis in data.values():
             axis_level = cast(Level, level or axis.axis.level)
-            runner.add_axis(axis, cols, axis_level, consensus, group_by, group)
+            runner.add_axis(axis, cols, axis_level, consensus, panel, group_by, group)
     report.records = runner.run()
     return report
 
@@ -169,7 +179,8 @@ def combine(matrix: FloatArray, domain: FloatArray, how: str = "median") -> Floa
     """Per unit (column), the consensus of the raters' scores as a point of ``domain``; nan if none.
 
     ``median``: the lower median (see the module docstring); ``mean``: the
-    mean snapped to the nearest point of ``domain``, ties to the lower point.
+    mean snapped to the nearest point of ``domain``, ties to the lower point;
+    ``min``, ``max``. The same rules as ``rater.panel.aggregate``, vectorised.
     """
     present = ~np.isnan(matrix)
     m = present.sum(axis=0)
@@ -179,12 +190,20 @@ def combine(matrix: FloatArray, domain: FloatArray, how: str = "median") -> Floa
         ordered = np.sort(matrix, axis=0)  # nan sorts last
         out[has] = ordered[(m[has] - 1) // 2, np.flatnonzero(has)]
         return out
+    reduce: Callable[..., Any] = {"mean": np.nanmean, "min": np.nanmin, "max": np.nanmax}[how]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        means = np.nanmean(matrix, axis=0)
-    points = np.sort(domain)
-    nearest = np.argmin(np.abs(means[has, None] - points[None, :]), axis=1)
-    out[has] = points[nearest]
+        values = reduce(matrix, axis=0)
+    return snap(values, domain)
+
+
+def snap(values: FloatArray, domain: FloatArray) -> FloatArray:
+    """Each value moved to the nearest point of the scale (halves to the lower); nan stays nan."""
+    points = np.sort(np.asarray(domain, dtype=np.float64))
+    out = np.full(values.shape, np.nan)
+    ok = ~np.isnan(values)
+    if ok.any() and points.size:
+        out[ok] = points[np.argmin(np.abs(values[ok, None] - points[None, :]), axis=1)]
     return out
 
 
@@ -271,7 +290,7 @@ class _Runner:
         self.replacement = replacement
         self.jobs: list[_Job] = []
 
-    def add_axis(self, axis: AxisData, cols: IntArray, level: Level, how: str,
+    def add_axis(self, axis: AxisData, cols: IntArray, level: Level, how: str, panel_how: str,
                  by: str | None, group: str | None) -> None:
         domain = axis.domain
         human, judge = axis.human[:, cols], axis.judge[:, cols]
@@ -291,7 +310,7 @@ class _Runner:
             if part is not None:
                 self._plain(stem, f"human-judge:{name}", part, level,
                             judge_errors(consensus, judge[i], domain))
-        panel = combine(judge, domain, how)
+        panel = combine(judge, domain, panel_how)
         part = _prepare(np.vstack([consensus, panel]), cols, domain, rated)
         if part is not None:
             self._plain(stem, "human-panel", part, level, judge_errors(consensus, panel, domain))

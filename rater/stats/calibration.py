@@ -45,7 +45,7 @@ import numpy.typing as npt
 
 from rater.errors import Problem, RaterError
 from rater.hashing import content_hash
-from rater.stats.agreement import TENTATIVE, combine, compute
+from rater.stats.agreement import TENTATIVE, combine, compute, snap
 from rater.stats.tidy import TidyScores, axis_data
 
 if TYPE_CHECKING:
@@ -59,16 +59,6 @@ FORMAT = "rater-calibration/1"
 MIN_ISOTONIC = 50
 NEEDS_HUMANS = "needs human ratings"
 TRUSTED = "calibrated panel trusted"
-
-
-def snap(values: FloatArray, domain: FloatArray) -> FloatArray:
-    """Each value clipped to the scale and moved to its nearest point (halves to the lower)."""
-    points = np.sort(np.asarray(domain, dtype=np.float64))
-    out = np.full(values.shape, np.nan)
-    ok = ~np.isnan(values)
-    if ok.any() and points.size:
-        out[ok] = points[np.argmin(np.abs(values[ok, None] - points[None, :]), axis=1)]
-    return out
 
 
 def fit_linear(x: FloatArray, y: FloatArray) -> tuple[float, float]:
@@ -205,7 +195,8 @@ class Calibration:
 
 
 def calibrate(tidy: TidyScores, *, method: str = "linear", folds: int = 5, seed: int | None = None,
-              consensus: str = "median", n_boot: int = 1000, confidence: float = 0.95,
+              consensus: str = "median", panel: str | None = None, n_boot: int = 1000,
+              confidence: float = 0.95,
               level: str | None = None, rubric: dict[str, Any] | None = None) -> Calibration:
     """Fit maps on all answers and report cross-validated agreement before and after."""
     if method not in METHODS:
@@ -216,7 +207,7 @@ def calibrate(tidy: TidyScores, *, method: str = "linear", folds: int = 5, seed:
         raise RaterError(Problem("needs both human ratings and judge scores to calibrate", tidy.origin,
                                  fix="rate answers in the app or import ratings and judgments"))
     before = compute(tidy, level=level, n_boot=n_boot, seed=seed, confidence=confidence,
-                     consensus=consensus, replacement=False)
+                     consensus=consensus, panel=panel, replacement=False)
     seed = before.seed
     maps: dict[str, dict[str, Fit]] = {}
     oof = tidy.scores.copy()
@@ -236,7 +227,7 @@ def calibrate(tidy: TidyScores, *, method: str = "linear", folds: int = 5, seed:
             cols = np.array([position[r] for r in oof.loc[rows, "response_id"]], dtype=np.intp)
             oof.loc[rows, "score"] = predicted[cols]
     after = compute(tidy.with_scores(oof), level=level, n_boot=n_boot, seed=seed,
-                    confidence=confidence, consensus=consensus, replacement=False)
+                    confidence=confidence, consensus=consensus, panel=panel, replacement=False)
     report = _compare(before.records, after.records)
     content = {
         "format": FORMAT, "method": method, "consensus": consensus, "phase": tidy.phase, "level": level,

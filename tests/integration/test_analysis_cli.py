@@ -197,3 +197,25 @@ def test_agreement_and_export_import_neither_textual_nor_litellm(study: Path, tm
                          cwd=ROOT)
     assert "human-human" in out.stdout and (tmp_path / "e" / "manifest.json").exists()
     assert json.loads(out.stdout.splitlines()[-1]) == []
+
+
+def test_the_panel_measured_is_the_panel_the_judge_runs_configured(tmp_path: Path) -> None:
+    """`rater judge` records the panel file's aggregate; agreement uses it unless --panel says otherwise."""
+    from rater.demo import build_demo
+
+    db = tmp_path / "demo.db"
+    build_demo(db).set_meta("panel_aggregate", "min")
+    runner = CliRunner()
+
+    def panel_alpha(*extra: str) -> float:
+        out = runner.invoke(cli, ["agreement", "--db", str(db), "--json", "--bootstrap", "20", "--seed", "1",
+                                  *extra])
+        assert out.exit_code == 0, out.output
+        records = json.loads(out.stdout)
+        return next(r["alpha"] for r in records
+                    if r["comparison"] == "human-panel" and r["axis"] == "crisis_safety" and not r["by"])
+
+    assert panel_alpha() == panel_alpha("--panel", "min")
+    assert panel_alpha() != panel_alpha("--panel", "max")
+    table = runner.invoke(cli, ["agreement", "--db", str(db), "--bootstrap", "20", "--seed", "1"]).output
+    assert "consensus median; panel aggregate min" in table

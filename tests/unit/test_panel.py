@@ -85,7 +85,7 @@ def test_the_panel_and_the_agreement_engine_aggregate_alike() -> None:
     points = np.arange(1.0, 6.0)
     matrix = rng.integers(1, 6, size=(4, 500)).astype(float)
     matrix[rng.random(matrix.shape) < 0.3] = np.nan
-    for method in ("median", "mean"):
+    for method in ("median", "mean", "min", "max"):
         vectorised = combine(matrix, points, method)
         for unit in range(matrix.shape[1]):
             given = [v for v in matrix[:, unit] if not np.isnan(v)]

@@ -71,13 +71,16 @@ class Result:
 def run_agreement(path: str, phase: str, seed: int, n_boot: int = N_BOOT,
                   tidy: TidyScores | None = None) -> Result:
     """Agreement on the database at ``path`` (read here, on a connection of its own) or on ``tidy``."""
+    from rater.panel import panel_method
     from rater.stats.agreement import compute
     from rater.stats.tidy import from_store
 
+    panel = None  # as the consensus, unless the judge runs recorded the panel file's aggregate
     if tidy is None:
         with Store.open(path, create=False) as store:
             tidy = from_store(store, phase)
-    report = compute(tidy, n_boot=n_boot, seed=seed)
+            panel = panel_method(store) if store.get_meta("panel_aggregate") else None
+    report = compute(tidy, n_boot=n_boot, seed=seed, panel=panel)
     return Result(report, [(a.id, a.name or a.id) for a in tidy.axes], n_boot)
 
 
@@ -193,7 +196,7 @@ class AgreementScreen(Screen[None]):
         humans = len(report.humans)
         append(out, f"{humans} clinician{'s' * (humans != 1)} · {len(report.judges)} judge"
                     f"{'s' * (len(report.judges) != 1)} · {report.phase} ratings · {result.n_boot} "
-                    f"resamples · seed {report.seed} · consensus {report.consensus}\n")
+                    f"resamples · seed {report.seed} · consensus {report.consensus} · panel {report.panel}\n")
         append(out, f"same numbers: rater agreement --db {Path(self.store.path).name} --phase "
                     f"{report.phase} --bootstrap {result.n_boot} --seed {report.seed}\n", "dim")
         for note in report.notes:
