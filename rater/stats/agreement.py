@@ -190,10 +190,12 @@ def combine(matrix: FloatArray, domain: FloatArray, how: str = "median") -> Floa
         ordered = np.sort(matrix, axis=0)  # nan sorts last
         out[has] = ordered[(m[has] - 1) // 2, np.flatnonzero(has)]
         return out
-    reduce: Callable[..., Any] = {"mean": np.nanmean, "min": np.nanmin, "max": np.nanmax}[how]
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        values = reduce(matrix, axis=0)
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-nan columns: nan, as wanted
+        if how == "mean":
+            values = np.nanmean(matrix, axis=0)
+        else:
+            values = np.nanmin(matrix, axis=0) if how == "min" else np.nanmax(matrix, axis=0)
     return snap(values, domain)
 
 
