@@ -33,11 +33,11 @@ import json
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
+from rater.atomic import replacing
 from rater.errors import Problem, RaterError
 
 if TYPE_CHECKING:
@@ -273,7 +273,7 @@ def _table(store: Store, table: _Table, params: tuple[Any, ...], path: Path, fmt
     last: tuple[Any, ...] | None = None
     head = tail = ""
     lines: list[str] = []
-    with _replacing(path, newline="") as fh:
+    with replacing(path, newline="") as fh:
         fh.write(",".join(names) + "\n")
         for parent, row in _merged(store, table, params):
             if parent is not last:
@@ -311,7 +311,7 @@ def _agreement_table(records: list[dict[str, Any]], path: Path, fmt: str) -> Exp
         pd.DataFrame(records, columns=list(AGREEMENT_COLUMNS)).to_parquet(tmp, index=False)
         os.replace(tmp, path)
         return Exported(path, len(records))
-    with _replacing(path, newline="") as fh:
+    with replacing(path, newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(AGREEMENT_COLUMNS)
         writer.writerows([rec[c] for c in AGREEMENT_COLUMNS] for rec in records)
@@ -352,22 +352,10 @@ def _batches(rows: Iterable[Any]) -> Iterator[list[Any]]:
 
 
 def _json(path: Path, data: Any) -> Exported:
-    with _replacing(path) as fh:
+    with replacing(path) as fh:
         json.dump(data, fh, indent=2, ensure_ascii=False, allow_nan=False)
         fh.write("\n")
     return Exported(path, len(data) if isinstance(data, list) else None)
-
-
-@contextmanager
-def _replacing(path: Path, newline: str | None = None) -> Iterator[IO[str]]:
-    """Write to ``path.part``, then rename over ``path`` only if writing finished."""
-    tmp = path.with_name(path.name + ".part")
-    try:
-        with tmp.open("w", encoding="utf-8", newline=newline) as fh:
-            yield fh
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def require_pyarrow() -> None:

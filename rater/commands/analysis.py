@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rater.stats.tidy import TidyScores
     from rater.store import Store
 
+# Copies, so that --help imports neither numpy (rater.stats) nor pandas; a test keeps them equal.
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 BREAKDOWNS = ("model", "modality", "severity", "demographic_group", "risk_level")
 LEGEND = ("alpha: green >= 0.800 (reliable), yellow >= 0.667 (tentative conclusions only), "

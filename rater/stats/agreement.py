@@ -103,7 +103,7 @@ class Record:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``nan`` becomes None."""
-        return {k: _clean(v) for k, v in asdict(self).items()}
+        return {k: json_ready(v) for k, v in asdict(self).items()}
 
 
 @dataclass
@@ -224,7 +224,7 @@ def judge_errors(consensus: FloatArray, judge: FloatArray, domain: FloatArray) -
         "within_one": float(np.mean(np.abs(j - c) <= 1)) if n else math.nan,
         "spearman_rho": spearman(c, j),
         "confusion": {"rows": "human consensus", "columns": "judge",
-                      "values": [_num(v) for v in points], "counts": matrix.tolist()},
+                      "values": [plain_number(v) for v in points], "counts": matrix.tolist()},
     }
 
 
@@ -458,13 +458,13 @@ def _natural(label: str) -> tuple[int, float, str]:
         return (1, 0.0, label)
 
 
-def _num(value: float) -> float | int:
+def plain_number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else float(value)
 
 
-def _clean(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: json_ready(v) for k, v in value.items()}
     return value

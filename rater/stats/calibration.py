@@ -43,9 +43,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from rater.atomic import replacing
 from rater.errors import Problem, RaterError
 from rater.hashing import content_hash
-from rater.stats.agreement import TENTATIVE, combine, compute, snap
+from rater.stats.agreement import TENTATIVE, combine, compute, json_ready, plain_number, snap
 from rater.stats.tidy import TidyScores, axis_data
 
 if TYPE_CHECKING:
@@ -110,7 +111,7 @@ class Fit:
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {"method": self.method, "n": self.n,
-                                "table": {_key(k): _num(v) for k, v in sorted(self.table.items())}}
+                                "table": {_key(k): plain_number(v) for k, v in sorted(self.table.items())}}
         if self.intercept is not None:
             body |= {"intercept": self.intercept, "slope": self.slope}
         if self.note:
@@ -257,7 +258,7 @@ def _compare(before: list[Any], after: list[Any]) -> list[dict[str, Any]]:
         row: dict[str, Any] = {"axis": b.axis, "comparison": b.comparison, "n_units": b.n_units}
         for when, rec in (("before", b), ("after", a)):
             for name in ("alpha", "ci_low", "ci_high", "mean_bias", "exact", "within_one"):
-                row[f"{name}_{when}"] = _clean(getattr(rec, name, None) if rec else None)
+                row[f"{name}_{when}"] = json_ready(getattr(rec, name, None) if rec else None)
         rows.append(row)
     return rows
 
@@ -282,9 +283,8 @@ def _verdicts(report: list[dict[str, Any]], axes: list[str]) -> dict[str, dict[s
 
 
 def write_file(calibration: Calibration, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(calibration.to_json(), indent=2, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+    with replacing(path) as fh:
+        fh.write(json.dumps(calibration.to_json(), indent=2, ensure_ascii=False) + "\n")
     return path
 
 
@@ -372,11 +372,3 @@ def _digest(text: str) -> int:
 
 def _key(value: float) -> str:
     return f"{value:g}"
-
-
-def _num(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else float(value)
-
-
-def _clean(value: Any) -> Any:
-    return None if isinstance(value, float) and math.isnan(value) else value
