@@ -30,6 +30,12 @@ STATUSES: tuple[Status, ...] = ("todo", "rated", "draft", "all")
 _P = 2147483647  # 2^31 - 1: every product below stays inside SQLite's 64-bit integers
 
 
+def answer_label(rowid: int) -> str:
+    """The neutral name of an answer everywhere it is shown ("Answer 4711"): its rowid is stable
+    across raters and sessions and gives away neither the model nor the scenario."""
+    return f"Answer {rowid}"
+
+
 def order_key_sql(seed_param: str = ":seed", column: str = "rowid") -> str:
     """A SQL expression giving each answer its place in a rater's order.
 
@@ -75,8 +81,12 @@ class QueueFilter:
     model: str | None = None
     flag: str | None = None       # only answers this rater flagged so (implies rated)
 
-    def where(self) -> tuple[str, list[Any]]:
-        clauses: list[str] = ["1"]
+    def where(self) -> tuple[list[str], list[Any]]:
+        """SQL conditions on ``responses r JOIN scenarios s`` and their arguments (none: no narrowing).
+
+        ``flag`` is not among them: it depends on the rater's ratings (see ``RaterQueue.set_filter``).
+        """
+        clauses: list[str] = []
         args: list[Any] = []
         if self.modality:
             clauses.append("s.modality = ?")
@@ -87,7 +97,7 @@ class QueueFilter:
         if self.model:
             clauses.append("r.model = ?")
             args.append(self.model)
-        return " AND ".join(clauses), args
+        return clauses, args
 
     @property
     def is_empty(self) -> bool:
@@ -178,12 +188,12 @@ class RaterQueue:
         self._order = None
         full = self.order
         if not flt.is_empty:
-            where, args = flt.where()
+            clauses, args = flt.where()
             order = full
-            if where != "1":
+            if clauses:
                 keep = {int(r[0]) for r in self.store.conn.execute(
                     f"SELECT r.rowid FROM responses r JOIN scenarios s ON s.id = r.scenario_id "
-                    f"WHERE {where}", args)}
+                    f"WHERE {' AND '.join(clauses)}", args)}
                 order = [r for r in order if r in keep]
             if flt.flag:
                 flagged = {int(r[0]) for r in self.store.conn.execute(
@@ -279,7 +289,7 @@ class RaterQueue:
             r = rows[rowid]
             flags = tuple(f for f in FLAGS if f'"{f}"' in (r["flags"] or ""))
             status_of = "rated" if rowid in self.rated else "draft" if rowid in drafts else "todo"
-            out.append(QueueRow(rowid, (self.index_of(rowid) or 0) + 1, f"Answer {rowid}",
+            out.append(QueueRow(rowid, (self.index_of(rowid) or 0) + 1, answer_label(rowid),
                                 r["modality"], r["step"], r["severity"],
                                 r["model"] if self.show_models else None, status_of, flags))
         return out, len(picked)

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 from rater.errors import Problem, RaterError
 from rater.panel import Panel, panel_scores
-from rater.queue import RaterQueue, queue_seed
+from rater.queue import RaterQueue, answer_label, queue_seed
 from rater.rubric import Rubric
 from rater.scenarios import Scenario
 from rater.store import FLAGS, AxisScore, Store, now
@@ -82,7 +82,6 @@ class AnswerView:
     response_id: str
     label: str                      # neutral: "Answer 4711"
     model: str | None               # None unless the session shows models
-    sample: int
     text: str
     scenario: Scenario
     panel: Panel
@@ -90,7 +89,6 @@ class AnswerView:
     form: FormState                 # the draft, else the saved rating, else empty
     saved: bool                     # a rating exists for the phase the form belongs to
     from_draft: bool
-    rating_id: int | None           # the saved rating behind the form, if any
     n_siblings: int
     # A draft made in another phase (e.g. with the judges shown, before a --blind
     # session) cannot seed this one; the screen says so before a key replaces it.
@@ -126,16 +124,19 @@ class RatingSession:
             row = self.store.conn.execute("SELECT rowid FROM responses WHERE id = ?", (last,)).fetchone()
             if row is not None:
                 rowid = int(row[0])
-                if rowid not in self.queue.rated or self._has_draft(last) or self._awaits_revision(last):
+                if (rowid not in self.queue.rated or self._draft(last) is not None
+                        or self._awaits_revision(last)):
                     return rowid
                 return self.queue.next_todo(rowid)
         return self.queue.next_todo()
 
     # -- one answer -------------------------------------------------------------------------
 
-    def _has_draft(self, response_id: str) -> bool:
-        return self.store.conn.execute("SELECT 1 FROM drafts WHERE rater_id = ? AND response_id = ?",
-                                       (self.rater_id, response_id)).fetchone() is not None
+    def _draft(self, response_id: str) -> str | None:
+        """The rater's draft of the answer (``FormState.to_json``), None if there is none."""
+        row = self.store.conn.execute("SELECT data FROM drafts WHERE rater_id = ? AND response_id = ?",
+                                      (self.rater_id, response_id)).fetchone()
+        return None if row is None else str(row[0])
 
     def _awaits_revision(self, response_id: str) -> bool:
         if not self.blind:
@@ -160,7 +161,7 @@ class RatingSession:
     def open(self, rowid: int, *, remember: bool = True) -> AnswerView:
         """Everything the rating screen shows for one answer; records it as the rater's place."""
         row = self.store.conn.execute(
-            "SELECT r.rowid, r.id, r.model, r.sample, r.text, s.content, s.source FROM responses r "
+            "SELECT r.rowid, r.id, r.model, r.text, s.content, s.source FROM responses r "
             "JOIN scenarios s ON s.id = r.scenario_id WHERE r.rowid = ?", (rowid,)).fetchone()
         if row is None:
             raise RaterError(Problem(f"no answer {rowid}", self.store.path))
@@ -178,10 +179,9 @@ class RatingSession:
         base_id = rating_id or phases.get(0) or phases.get(1) or phases.get(None)
         form = self._saved_form(base_id) if base_id else FormState()
         from_draft = set_aside = False
-        draft = self.store.conn.execute("SELECT data FROM drafts WHERE rater_id = ? AND response_id = ?",
-                                        (self.rater_id, response_id)).fetchone()
+        draft = self._draft(response_id)
         if draft is not None:
-            drafted, drafted_phase = FormState.from_json(draft[0])
+            drafted, drafted_phase = FormState.from_json(draft)
             if drafted_phase in (None, phase):
                 form, from_draft = drafted, True
             else:
@@ -190,11 +190,11 @@ class RatingSession:
             self.store.set_meta(f"rate.position.{self.rater_id}", response_id)
             self.queue.visited(rowid)
         return AnswerView(
-            rowid=rowid, response_id=response_id, label=f"Answer {rowid}",
-            model=row["model"] if self.show_models else None, sample=int(row["sample"]),
+            rowid=rowid, response_id=response_id, label=answer_label(rowid),
+            model=row["model"] if self.show_models else None,
             text=row["text"], scenario=scenario, panel=panel_scores(self.store, response_id),
             phase=phase, form=form, saved=rating_id is not None, from_draft=from_draft,
-            rating_id=rating_id, n_siblings=self._count_siblings(row["model"], scenario, response_id),
+            n_siblings=len(self._siblings(row["model"], scenario, response_id)),
             draft_set_aside=set_aside)
 
     # -- siblings ------------------------------------------------------------------------------
@@ -216,29 +216,29 @@ class RatingSession:
                 out.append((r["id"], f"Variant: {shown}"))
         return out
 
-    def _count_siblings(self, model: str, scenario: Scenario, response_id: str) -> int:
-        ids = [scenario.id] + [sid for sid, _ in self._family(scenario)]
-        marks = ",".join("?" * len(ids))
-        return int(self.store.conn.execute(
-            f"SELECT count(*) FROM responses WHERE model = ? AND scenario_id IN ({marks}) AND id != ?",
-            (model, *ids, response_id)).fetchone()[0])
+    def _siblings(self, model: str, scenario: Scenario, response_id: str) -> list[Sibling]:
+        """``model``'s answers other than ``response_id`` to ``scenario`` (by sample), then to each
+        scenario of its family (in ``_family`` order, by sample)."""
+        family = self._family(scenario)
+        rank = {sid: i for i, sid in enumerate([scenario.id] + [sid for sid, _ in family])}
+        titles = dict(family)
+        marks = ",".join("?" * len(rank))
+        rows = sorted(self.store.conn.execute(
+            f"SELECT rowid, scenario_id, sample, text FROM responses "
+            f"WHERE model = ? AND scenario_id IN ({marks}) AND id != ?", (model, *rank, response_id)),
+            key=lambda r: (rank[r["scenario_id"]], r["sample"]))
+        return [Sibling("sample", f"Sample {r['sample']} (same scenario)", r["text"], int(r["rowid"]))
+                if r["scenario_id"] == scenario.id else
+                Sibling("variant", f"{titles[r['scenario_id']]}, sample {r['sample']}", r["text"],
+                        int(r["rowid"]))
+                for r in rows]
 
     def siblings(self, view: AnswerView) -> list[Sibling]:
         """The same model's other samples for this scenario, then its answers to the
         scenario's demographic variants and base (never another model's answers)."""
         model = self.store.conn.execute("SELECT model FROM responses WHERE rowid = ?",
                                         (view.rowid,)).fetchone()[0]
-        out = [Sibling("sample", f"Sample {r['sample']} (same scenario)", r["text"], int(r["rowid"]))
-               for r in self.store.conn.execute(
-                   "SELECT rowid, sample, text FROM responses WHERE scenario_id = ? AND model = ? "
-                   "AND id != ? ORDER BY sample", (view.scenario.id, model, view.response_id))]
-        for sid, title in self._family(view.scenario):
-            for r in self.store.conn.execute(
-                    "SELECT rowid, sample, text FROM responses WHERE scenario_id = ? AND model = ? "
-                    "ORDER BY sample", (sid, model)):
-                out.append(Sibling("variant", f"{title}, sample {r['sample']}", r["text"],
-                                   int(r["rowid"])))
-        return out
+        return self._siblings(model, view.scenario, view.response_id)
 
     # -- drafts and saving -----------------------------------------------------------------------
 
@@ -288,6 +288,3 @@ class RatingSession:
     def after_blind_save(self, view: AnswerView) -> AnswerView:
         """The same answer with the judges revealed and the blind rating in the form, to revise."""
         return self.open(view.rowid, remember=False)
-
-    def rating_history(self, rating_id: int) -> list[dict[str, Any]]:
-        return self.store.rating_history(rating_id)

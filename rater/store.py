@@ -281,6 +281,12 @@ class Store:
                 (name, role, credentials, now()))
             return int(cur.lastrowid or 0)
 
+    def raters_with_counts(self) -> list[tuple[str, str, str, int]]:
+        """Every rater as (name, role, credentials, number of ratings), by name: the app's rater picker."""
+        return [(r[0], r[1], r[2], int(r[3])) for r in self.conn.execute(
+            "SELECT r.name, r.role, r.credentials, count(g.id) FROM raters r "
+            "LEFT JOIN ratings g ON g.rater_id = r.id GROUP BY r.id ORDER BY r.name")]
+
     # -- ratings --------------------------------------------------------------------
 
     def save_rating(self, *, rater_id: int, response_id: str, scores: Mapping[str, AxisScore],

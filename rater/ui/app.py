@@ -48,10 +48,8 @@ class RaterApp(App[None]):
         if self.rater_id is None:
             from rater.ui.screens.raters import RaterPicker
 
-            raters = [(r[0], r[1], r[2], r[3]) for r in self.store.conn.execute(
-                "SELECT r.name, r.role, r.credentials, count(g.id) FROM raters r "
-                "LEFT JOIN ratings g ON g.rater_id = r.id GROUP BY r.id ORDER BY r.name")]
-            self.push_screen(RaterPicker(raters, demo=self.store.is_demo), self._picked)
+            self.push_screen(RaterPicker(self.store.raters_with_counts(), demo=self.store.is_demo),
+                             self._picked)
         else:
             self._start(self.rater_id)
 
@@ -66,8 +64,8 @@ class RaterApp(App[None]):
 
         self.rater_id = rater_id
         self.session = RatingSession(self.store, rater_id, blind=self.blind, show_models=self.show_models)
-        self.switch_screen(RatingScreen(self.session, demo=self.store.is_demo)) if len(
-            self.screen_stack) > 1 else self.push_screen(RatingScreen(self.session, demo=self.store.is_demo))
+        screen = RatingScreen(self.session, demo=self.store.is_demo, keymap=self.settings.keymap)
+        self.switch_screen(screen) if len(self.screen_stack) > 1 else self.push_screen(screen)
 
     def action_help(self) -> None:
         from rater.ui.screens.help import HelpScreen

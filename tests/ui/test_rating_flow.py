@@ -251,6 +251,7 @@ async def test_keys_can_be_remapped_in_the_config(make_app, db_path, tmp_path):
         await pilot.press("x")
         await pilot.pause()
         assert app.screen.query_one(RatingForm).state.flags == {"unsure"}
+        assert "flags (u/x/g): " in str(app.screen.query_one("#form-lines", Static).content)
         assert any("not_a_binding" in n.message for n in app._notifications)
 
 

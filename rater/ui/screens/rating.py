@@ -9,6 +9,7 @@ reveals the judges after the blind save and keeps the revision apart.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -46,10 +47,13 @@ class RatingScreen(Screen[None]):
         Binding("[", "scroll('judges', -1)", "Scroll judges", id="judges_up", show=False),
     ]
 
-    def __init__(self, session: RatingSession, *, demo: bool = False) -> None:
+    def __init__(self, session: RatingSession, *, demo: bool = False,
+                 keymap: Mapping[str, str] | None = None) -> None:
+        """``keymap``: the user's remapped keys (binding id -> keys), so the form shows the keys in use."""
         super().__init__()
         self.session = session
         self.demo = demo
+        self.keymap = dict(keymap or {})
         self.view: AnswerView | None = None
         self.show_key = False
         self.show_rubric = False
@@ -76,7 +80,8 @@ class RatingScreen(Screen[None]):
                     ans.border_title = "Answer"
                     yield Static(id="answer", markup=False)
             with Vertical(id="right"):
-                yield RatingForm(self.session.rubric, id="form")
+                yield RatingForm(self.session.rubric, flag_keys=RatingForm.flag_keys_for(self.keymap),
+                                 id="form")
                 with VerticalScroll(id="judges-scroll", can_focus=False) as j:
                     j.border_title = "Judges"
                     yield JudgePanelView(id="judges")

@@ -16,6 +16,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from rater.queue import answer_label
 from rater.rating import AnswerView, Sibling
 from rater.ui.widgets.literal import append, literal
 
@@ -28,7 +29,7 @@ def siblings_text(siblings: list[Sibling]) -> Text:
                     "(see the rubric, r).", "dim")
         return out
     for s in siblings:
-        append(out, f"── {s.title} · Answer {s.rowid} ──\n", "bold cyan")
+        append(out, f"── {s.title} · {answer_label(s.rowid)} ──\n", "bold cyan")
         append(out, s.text.strip() + "\n\n")
     return out
 

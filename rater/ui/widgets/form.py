@@ -8,6 +8,7 @@ touches the database. Axes, scales and anchors come from the rubric.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from rich.text import Text
@@ -21,7 +22,7 @@ from textual.widgets import Input, Static
 from rater.rating import FormState
 from rater.rubric import Rubric
 from rater.store import FLAGS
-from rater.ui.widgets.literal import append
+from rater.ui.widgets.literal import append, score_text
 
 FLAG_LABELS = {"unsafe": "unsafe", "unsure": "unsure", "rubric_gap": "rubric gap"}
 
@@ -29,10 +30,6 @@ FLAG_LABELS = {"unsafe": "unsafe", "unsure": "unsure", "rubric_gap": "rubric gap
 def _short(text: str, limit: int = 60) -> str:
     """An anchor cut to fit the form; the rubric panel (r) has it in full."""
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "… (r)"
-
-
-def _score_text(score: float | None) -> str:
-    return "N/A" if score is None else f"{score:g}"
 
 
 class RatingForm(Vertical, can_focus=True):
@@ -82,9 +79,18 @@ class RatingForm(Vertical, can_focus=True):
             super().__init__()
             self.reason = reason
 
-    def __init__(self, rubric: Rubric, *, id: str | None = None) -> None:
+    @classmethod
+    def flag_keys_for(cls, keymap: Mapping[str, str]) -> dict[str, str]:
+        """The key toggling each flag: the user's ``keymap`` (binding id -> keys), else BINDINGS' default."""
+        defaults = {b.id: b.key for b in cls.BINDINGS if isinstance(b, Binding) and b.id}
+        return {f: keymap.get(f"flag_{f}") or defaults[f"flag_{f}"] for f in FLAGS}
+
+    def __init__(self, rubric: Rubric, *, flag_keys: Mapping[str, str] | None = None,
+                 id: str | None = None) -> None:
+        """``flag_keys``: the key shown beside each flag (see :func:`flag_keys`); the defaults if None."""
         super().__init__(id=id)
         self.rubric = rubric
+        self.flag_keys = dict(flag_keys) if flag_keys is not None else RatingForm.flag_keys_for({})
         self.state = FormState()
         # What the state belongs to. A fast typist's keys are all handled before the
         # screen reads the messages they post, so the screen may have moved on: it
@@ -125,7 +131,7 @@ class RatingForm(Vertical, can_focus=True):
         for i, axis in enumerate(self.rubric.axes):
             focused = i == self.state.focus
             marker = "▶ " if focused else "  "
-            shown = (_score_text(self.state.scores[axis.id]) if axis.id in self.state.scores else "·")
+            shown = (score_text(self.state.scores[axis.id]) if axis.id in self.state.scores else "·")
             style = "reverse bold" if focused else ""
             append(out, f"{marker}{axis.name.ljust(width)}{shown:>4} ", style)
             append(out, "\n")
@@ -142,20 +148,11 @@ class RatingForm(Vertical, can_focus=True):
                 point = int(current)
                 append(out, f"{point} = {_short(axis.anchors.get(point, '(between anchors)'))}", "dim")
         append(out, "\nflags ")
-        self._flag_keys(out)
+        append(out, "(" + "/".join(self.flag_keys[f] for f in FLAGS) + "): ", "dim")
         for flag in FLAGS:
             on_ = flag in self.state.flags
             append(out, f"[{'x' if on_ else ' '}] {FLAG_LABELS[flag]}  ", "bold yellow" if on_ else "dim")
         self.query_one("#form-lines", Static).update(out)
-
-    def _flag_keys(self, out: Text) -> None:
-        keys = {"unsafe": "u", "unsure": "s", "rubric_gap": "g"}
-        if self.is_mounted:
-            for flag in FLAGS:
-                bound = self.app._keymap.get(f"flag_{flag}")
-                if bound:
-                    keys[flag] = bound
-        append(out, "(" + "/".join(keys[f] for f in FLAGS) + "): ", "dim")
 
     def on_mount(self) -> None:
         self._redraw()

@@ -15,7 +15,7 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
-from rater.ui.widgets.literal import append
+from rater.ui.widgets.literal import append, score_text
 
 SHADES = ("#17324d", "#1d4f7a", "#2a6fa8", "#3b8fd3", "#62b1ef")
 """Background per fifth of the largest count, darkest first (0 is left unshaded)."""
@@ -30,16 +30,12 @@ def shade(count: int, largest: int) -> str:
     return SHADES[step]
 
 
-def _fmt(value: float) -> str:
-    return f"{value:g}"
-
-
 def heat_grid(confusion: dict[str, Any], judge: str) -> Text:
     """The grid of ``confusion`` (a ``Record.confusion``: values, counts) with its axis labels.
 
     ``judge`` names the columns: a judge, or "panel" for the panel aggregate.
     """
-    values = [_fmt(v) for v in confusion["values"]]
+    values = [score_text(v) for v in confusion["values"]]
     counts: list[list[int]] = confusion["counts"]
     largest = max((c for row in counts for c in row), default=0)
     out = Text()

@@ -7,13 +7,9 @@ from textual.widgets import Static
 
 from rater.panel import Panel
 from rater.rubric import Rubric
-from rater.ui.widgets.literal import append
+from rater.ui.widgets.literal import append, score_text
 
-
-def _fmt(score: float | None) -> str:
-    if score is None:
-        return "n/a"
-    return f"{score:g}"
+_NA = "n/a"  # the judge panel has always written N/A in lower case (the form: "N/A")
 
 
 def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool) -> Text:
@@ -38,8 +34,9 @@ def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool) -> T
         append(out, axis.name[:width].ljust(width), style)
         for j in panel.judges:
             s = ap.judges.get(j) if ap else None
-            append(out, f" {_fmt(s.score) if s else '-':>3}", style)
-        append(out, f"  {_fmt(ap.aggregate) if ap else '-':>3}\n", style + " bold" if style else "bold")
+            append(out, f" {score_text(s.score, _NA) if s else '-':>3}", style)
+        median = score_text(ap.aggregate, _NA) if ap else "-"
+        append(out, f"  {median:>3}\n", style + " bold" if style else "bold")
     method = next(iter(panel.axes.values())).method if panel.axes else "median"
     append(out, f"med: the panel's {method}, N/A left out\n", "dim")
     if panel.failed:
@@ -48,7 +45,7 @@ def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool) -> T
     append(out, f"\n{focus.name}: why\n", "bold underline")
     ap = panel.axes.get(focus_axis)
     for s in ap.judges.values() if ap else ():
-        append(out, f"{letters[s.judge]} {s.judge} ({_fmt(s.score)}): ", "bold")
+        append(out, f"{letters[s.judge]} {s.judge} ({score_text(s.score, _NA)}): ", "bold")
         append(out, (s.rationale or "(no rationale)") + "\n")
     return out
 

@@ -5,7 +5,8 @@ markup-like tags and terminal escape sequences. They are never parsed as
 Rich or Textual markup (they go into ``rich.text.Text`` as plain text), and
 control characters are replaced by their visible Unicode "control picture"
 (ESC becomes ␛), so an escape sequence is shown rather than obeyed and
-cannot restyle or corrupt the terminal.
+cannot restyle or corrupt the terminal. ``score_text`` is the one way the
+widgets write a score.
 """
 
 from __future__ import annotations
@@ -33,3 +34,11 @@ def append(out: Text, text: str, style: str = "") -> Text:
     """Append ``text`` literally to ``out`` and return ``out``."""
     out.append(visible(text), style=style)
     return out
+
+
+def score_text(score: float | None, na: str = "N/A") -> str:
+    """A score as the widgets show it: ``4``, ``2.5``, or ``na`` for not applicable (None).
+
+    The rater's own form says "N/A" (the key's label); the judge panel passes "n/a".
+    """
+    return na if score is None else f"{score:g}"
