@@ -380,7 +380,7 @@ async def test_go_to_a_position_opens_that_answer(make_app):
         await pilot.press("enter")
         await pilot.pause()
         assert screen(app).view.rowid == order[3]
-        assert "4 of 5 in your order" in str(app.screen.query_one("#progress", Static).content)
+        assert "4 of 5 ·" in str(app.screen.query_one("#progress", Static).content)
 
 
 async def test_the_judges_reasons_can_be_paged_at_80x24(make_app):

@@ -161,7 +161,8 @@ class RatingScreen(Screen[None]):
             self.set_timer(0.05, self._draw_progress)
             return
         p = self.session.queue.progress(self.view.rowid if self.view else None)
-        where = f"{p.position:,} of {p.total:,} in your order" if p.position else f"{p.total:,} in queue"
+        # Short enough that "left N" still fits at 80 columns beside the demo marker.
+        where = f"{p.position:,} of {p.total:,}" if p.position else f"{p.total:,} in queue"
         filt = "" if self.session.queue.filter.is_empty else " (filtered)"
         blind = " · BLIND" if self.session.blind else ""
         self.query_one("#progress", Static).update(literal(
