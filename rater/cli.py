@@ -45,7 +45,9 @@ def cli() -> None:
     Start here:
       rater demo                  build the illustrative demo database and open it
       rater init --db study.db    a database with the bundled scenarios and rubric
-      rater import responses FILE --db study.db
+      rater import responses FILE --db study.db   (or: rater generate, rater judge)
+      rater rate --db study.db    clinicians rate in the terminal app
+      rater agreement --db study.db
       rater status --db study.db
     """
 
