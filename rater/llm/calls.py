@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import math
 import os
 import random
 import time
@@ -90,16 +91,24 @@ class RateLimiter:
 
     def __init__(self, rpm: float | None) -> None:
         self.interval = 60.0 / rpm if rpm else 0.0
-        self._next = 0.0
+        self._last = -math.inf
 
     async def wait(self) -> None:
+        """Return when at least ``interval`` has passed since the last request let through.
+
+        Measured when a waiter actually wakes, not booked in advance: after a
+        stall of the event loop (a loaded machine), pre-booked slots would all
+        fall due at once and go out together, a burst the provider counts.
+        """
         if not self.interval:
             return
-        now = time.monotonic()
-        at = max(now, self._next)
-        self._next = at + self.interval
-        if at > now:
-            await asyncio.sleep(at - now)
+        while True:
+            now = time.monotonic()
+            due = self._last + self.interval
+            if now >= due:
+                self._last = now
+                return
+            await asyncio.sleep(due - now)
 
 
 def classify(exc: BaseException) -> tuple[str, bool, bool]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,25 @@ def test_redact_hides_credentials_from_the_environment(monkeypatch: pytest.Monke
     monkeypatch.setenv("SOME_PROVIDER_API_KEY", "abcdef-123456")
     monkeypatch.setenv("HOME_DIR_PATH", "abcdef")
     assert redact("key abcdef-123456 at abcdef") == "key *** at abcdef"
+
+
+async def test_the_rate_limiter_never_bursts_after_the_event_loop_stalls() -> None:
+    """Slots booked in advance would all fall due during a stall and go out together."""
+    import asyncio
+    import time
+
+    from rater.llm.calls import RateLimiter
+
+    limiter = RateLimiter(rpm=600)  # one every 0.1 s
+    passed: list[float] = []
+
+    async def call() -> None:
+        await limiter.wait()
+        passed.append(time.monotonic())
+
+    tasks = [asyncio.create_task(call()) for _ in range(4)]
+    await asyncio.sleep(0)  # all four are waiting
+    time.sleep(0.35)  # the loop is blocked (a loaded machine, a slow synchronous step)
+    await asyncio.gather(*tasks)
+    gaps = [b - a for a, b in itertools.pairwise(passed)]
+    assert min(gaps) >= 0.099
