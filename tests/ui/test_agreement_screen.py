@@ -203,6 +203,9 @@ def test_agreement_screen_snapshot(snap_compare, tmp_path):
         await pilot.pause()
         table = pilot.app.screen.query_one(DataTable)
         table.move_cursor(row=table.get_row_index("hallucination_risk|human-panel"))
+        assert not pilot.app.screen.computing
+        # Let the loading indicator's removal and the cursor move settle (slow on a loaded machine).
+        await pilot.pause(0.2)
         await pilot.pause()
 
     try:
