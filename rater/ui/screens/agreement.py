@@ -204,6 +204,8 @@ class AgreementScreen(Screen[None]):
         append(out, LEGEND, "dim")
         self._status(out)
         table.move_cursor(row=1 if table.row_count > 1 else 0)
+        # New results open at the top, whatever the table's layout made of the cursor move.
+        self.call_after_refresh(table.scroll_home, animate=False)
         self._draw_side(table.cursor_row)
 
     def _cells(self, r: Record) -> list[Any]:
@@ -220,7 +222,9 @@ class AgreementScreen(Screen[None]):
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._draw_side(event.cursor_row)
+        # The table's current row, not the event's: after quick moves the events of earlier
+        # rows arrive late, and the side panel must describe the row that is highlighted now.
+        self._draw_side(event.data_table.cursor_row)
 
     def _draw_side(self, row: int) -> None:
         if self.result is None:
