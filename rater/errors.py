@@ -44,3 +44,12 @@ class RaterError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
+
+    @classmethod
+    def capped(cls, problems: Iterable[Problem], *after: Problem, limit: int = 25) -> RaterError:
+        """An error listing at most ``limit`` problems ("... and N more"), then ``after``."""
+        problems = list(problems)
+        shown = problems[:limit]
+        if len(problems) > limit:
+            shown.append(Problem(f"... and {len(problems) - limit} more problems"))
+        return cls([*shown, *after])

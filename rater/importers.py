@@ -26,7 +26,7 @@ from typing import Any, ParamSpec
 
 from rater.errors import Problem, RaterError
 from rater.rubric import Rubric
-from rater.scenarios import check_set, load_scenarios, parse_scenario
+from rater.scenarios import OPTIONAL, REQUIRED, check_set, load_scenarios, parse_scenario
 from rater.store import AxisScore, Store, now
 from rater.tabular import cell_score, cell_text, read_rows
 from rater.taxonomy import load_taxonomy
@@ -36,7 +36,6 @@ RESPONSE_COLUMNS = ("response_id", "scenario_id", "model", "sample", "text")
 JUDGMENT_COLUMNS = ("response_id", "judge", "axis", "score", "rationale")
 RATING_COLUMNS = ("response_id", "rater", "axis", "score", "rationale")
 KINDS = ("scenarios", "responses", "judgments", "ratings")
-MAX_SHOWN = 25
 P = ParamSpec("P")
 
 
@@ -68,10 +67,7 @@ def _all_or_nothing(importer: Callable[P, ImportResult]) -> Callable[P, ImportRe
         try:
             return importer(*args, **kwargs)
         except RaterError as exc:
-            shown = exc.problems[:MAX_SHOWN]
-            if len(exc.problems) > MAX_SHOWN:
-                shown.append(Problem(f"... and {len(exc.problems) - MAX_SHOWN} more problems"))
-            raise RaterError([*shown, UNCHANGED]) from None
+            raise RaterError.capped(exc.problems, UNCHANGED) from None
 
     return run
 
@@ -113,7 +109,7 @@ def import_scenarios(store: Store, paths: Iterable[Path]) -> ImportResult:
         if path in yaml_paths:
             continue
         fresh = []
-        for line, row in read_rows(path, ("id",), _scenario_fields()):
+        for line, row in read_rows(path, ("id",), REQUIRED + OPTIONAL):
             doc = Located(row, str(path), line, {})
             scenario, found = parse_scenario(doc, tax)
             problems.extend(found)
@@ -133,12 +129,6 @@ def import_scenarios(store: Store, paths: Iterable[Path]) -> ImportResult:
     unchanged = sum(1 for s in scenarios if s.id in known and known[s.id].content() == s.content())
     added, updated = store.upsert_scenarios(scenarios)
     return ImportResult("scenarios", added, updated, unchanged)
-
-
-def _scenario_fields() -> tuple[str, ...]:
-    from rater.scenarios import OPTIONAL, REQUIRED
-
-    return REQUIRED + OPTIONAL
 
 
 # -- responses ---------------------------------------------------------------------

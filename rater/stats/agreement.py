@@ -266,10 +266,9 @@ def _prepare(matrix: FloatArray, columns: IntArray, domain: FloatArray,
     present = ~np.isnan(matrix)
     if not present.any():
         return None
-    used = universe
-    coin = Coincidences.from_reliability_data(matrix[:, used], domain)
-    n_raters = int(present[:, used].any(axis=1).sum())
-    return _Part(coin, columns[used][coin.unit_columns], n_raters)
+    coin = Coincidences.from_reliability_data(matrix[:, universe], domain)
+    n_raters = int(present[:, universe].any(axis=1).sum())
+    return _Part(coin, columns[universe][coin.unit_columns], n_raters)
 
 
 @dataclass(eq=False)

@@ -318,8 +318,9 @@ def read_file(path: Path) -> Calibration:
 def save(store: Store, calibration: Calibration) -> tuple[int, int]:
     """Store the calibration (once per content) and the calibrated score of every matching judge score.
 
-    Returns (calibration id, calibrated scores written). Only the judges'
-    newest-rubric, successful judgments are mapped; raw scores are untouched.
+    Returns (calibration id, calibrated scores written). Every successful
+    judgment of a calibrated judge is mapped, whatever rubric version it was
+    made under (the map is per judge and axis); raw scores are untouched.
     """
     from rater.store import now
 

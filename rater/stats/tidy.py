@@ -46,7 +46,6 @@ SOURCES = ("human", "judge")
 PHASES = ("blind", "final")
 BREAKDOWNS = ("model", "modality", "severity", "demographic_group", "risk_level")
 SCORE_COLUMNS = ("response_id", "source", "rater", "axis", "score")
-MAX_SHOWN = 25
 
 _PHASE_SQL = {
     # (filter, preference: lower wins) on ratings.judges_visible
@@ -306,10 +305,7 @@ def from_file(path: Path, store: Store | None = None) -> TidyScores:
     if not records and not problems:
         problems.append(Problem("holds no scores", file, fix="add rows: " + ", ".join(SCORE_COLUMNS)))
     if problems:
-        shown = problems[:MAX_SHOWN]
-        if len(problems) > MAX_SHOWN:
-            shown.append(Problem(f"... and {len(problems) - MAX_SHOWN} more problems"))
-        raise RaterError(shown)
+        raise RaterError.capped(problems)
     scores = pd.DataFrame.from_records(records, columns=list(SCORE_COLUMNS))
     scores["score"] = scores["score"].astype(np.float64)
     if rubric is not None and store is not None:
