@@ -1,0 +1,8 @@
+"""`rater serve`: the rating app in clinicians' browsers, one app process per browser session.
+
+``links``   personal links (tokens: only their hash is stored) and the server's session table;
+            standard library only, so `rater raters` and `rater status` stay fast.
+``server``  the aiohttp server (imported only by `rater serve`).
+``child``   what each session's app process runs (``python -m rater.serve.child``).
+``modes``   which app a rater gets (rating, or adjudication for roles that allow it).
+"""
