@@ -334,7 +334,8 @@ class RaterServer:
         if self._full(session):
             n = self.config.max_sessions
             return self._page(503, "All places are in use",
-                              f"This rating server takes {n} people at a time, and {n} are rating now.",
+                              f"This rating server takes {n} {'person' if n == 1 else 'people'} at a time, "
+                              "and every place is taken just now.",
                               "Please try again in a few minutes (reload this page). Nothing of yours "
                               "is lost: your drafts and ratings are kept.")
         font = _clamp(request.query.get("fontsize"), 16, 8, 40)
