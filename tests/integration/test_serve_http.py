@@ -1,0 +1,107 @@
+"""`rater serve` over HTTP(S) without a browser: TLS cookies, cross-site websockets, the child's environment."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.browser.conftest import ROOT, make_study_db
+from tests.ui.conftest import RATER
+
+pytestmark = pytest.mark.slow
+
+
+def start(tmp_path: Path, *options: str) -> tuple[subprocess.Popen[str], str, dict[str, str], Path]:
+    db, tokens = make_study_db(tmp_path)
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", "OPENAI_API_KEY": "sk-not-for-children"}
+    proc = subprocess.Popen([sys.executable, "-m", "rater", "serve", "--db", str(db), "--port", "0", *options],
+                            stdout=subprocess.PIPE, stderr=log.open("w"), text=True, env=env, cwd=tmp_path)
+    assert proc.stdout is not None
+    match = re.search(r"on (https?://127\.0\.0\.1:\d+)", proc.stdout.readline())
+    assert match, log.read_text()
+    return proc, match.group(1), tokens, log
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is needed to make a test certificate")
+def test_over_https_the_cookie_is_secure_and_host_only(tmp_path: Path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                    "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    proc, url, tokens, _ = start(tmp_path, "--tls-cert", str(cert), "--tls-key", str(key))
+    try:
+        assert url.startswith("https://")
+        context = ssl.create_default_context(cafile=str(cert))
+        context.check_hostname = False
+        with urllib.request.urlopen(f"{url}/r/{tokens[RATER]}", context=context, timeout=10) as r:
+            cookie = r.headers["Set-Cookie"]
+            assert r.headers["Strict-Transport-Security"]
+        assert cookie.startswith("__Host-rater=")
+        assert all(part in cookie for part in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/"))
+    finally:
+        stop(proc)
+
+
+def test_a_websocket_from_another_site_is_refused_and_the_app_gets_no_secrets(tmp_path: Path):
+    proc, url, tokens, log = start(tmp_path)
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:  # keeps IP cookies
+            async with http.get(f"{url}/r/{tokens[RATER]}", allow_redirects=False) as r:
+                assert r.status == 200
+            ws_url = url.replace("http", "ws") + "/ws?width=100&height=30"
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await http.ws_connect(ws_url, headers={"Origin": "http://evil.example"})
+            assert refused.value.status == 403
+            with pytest.raises(aiohttp.WSServerHandshakeError):
+                await http.ws_connect(ws_url)             # no Origin at all
+            assert children(proc.pid) == []
+            async with http.ws_connect(ws_url, headers={"Origin": url}) as ws:
+                for _ in range(200):
+                    if children(proc.pid):
+                        break
+                    await asyncio.sleep(0.05)
+                (child,) = children(proc.pid)
+                cmdline = Path(f"/proc/{child}/cmdline").read_text().split("\0")
+                assert cmdline[1:3] == ["-m", "rater.serve.child"]
+                environ = Path(f"/proc/{child}/environ").read_text(errors="replace")
+                assert "sk-not-for-children" not in environ and tokens[RATER] not in environ
+                await ws.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        stop(proc)
+    assert tokens[RATER] not in log.read_text()
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def test_the_child_refuses_to_run_on_its_own():
+    result = subprocess.run([sys.executable, "-m", "rater.serve.child"], capture_output=True, text=True,
+                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 2 and "started by `rater serve`" in result.stderr
