@@ -17,8 +17,9 @@ APP_PAGE = """<!DOCTYPE html>
 </head>
 <body data-tap="{tap}">
 <div class="dialog-container intro-dialog"><div class="intro">rater: opening your rating session…</div></div>
-<div class="dialog-container closed-dialog"><div class="intro"><p id="closed-message">This session has ended.
-Everything you typed is kept as a draft.</p><button id="restart" type="button">Open it again</button></div></div>
+<div class="dialog-container closed-dialog"><div class="intro">
+<p id="closed-message">This session has ended. Everything you typed is kept as a draft.</p>
+<button id="restart" type="button">Open it again</button></div></div>
 <div id="terminal" class="textual-terminal" data-session-websocket-url="" data-font-size="{font_size}"></div>
 <script src="/assets/rater-serve.js"></script>
 <script src="/assets/textual.js"></script>
@@ -72,7 +73,8 @@ SCRIPT = """// rater serve: set up the page before textual.js connects (it waits
   "use strict";
   var term = document.getElementById("terminal");
   // The websocket is on this page's own address, whatever name or proxy it was reached by.
-  term.dataset.sessionWebsocketUrl = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+  var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  term.dataset.sessionWebsocketUrl = scheme + location.host + "/ws";
   var tap = document.body.dataset.tap === "1";
   if (tap) { window.__raterScreen = ""; window.__raterClosed = null; }
   var Native = window.WebSocket;

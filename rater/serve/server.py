@@ -138,7 +138,7 @@ class WebSession:
 class Live:
     """One browser tab's app process."""
 
-    web: WebSession
+    entry: WebSession
     ws: web.WebSocketResponse
     mode: str
     client: str
@@ -185,7 +185,7 @@ class _AccessLog(AbstractAccessLogger):
 def _app_process_class() -> type:
     from textual_serve.app_service import AppService
 
-    class AppProcess(AppService):  # type: ignore[misc]
+    class AppProcess(AppService):
         """textual-serve's app service, started without a shell and with the session in its environment."""
 
         def __init__(self, *, session_env: dict[str, str], **kwargs: Any) -> None:
@@ -237,6 +237,7 @@ class RaterServer:
         self._app_process = _app_process_class()
         self._watch: asyncio.Task[None] | None = None
         self.started_processes = 0
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- the aiohttp application -----------------------------------------------------------------
 
@@ -389,7 +390,7 @@ class RaterServer:
     async def _run(self, live: Live, request: web.Request) -> None:
         from textual_serve.download_manager import DownloadManager
 
-        session = live.web
+        session = live.entry
         spec = {"db": str(Path(self.store.path).resolve()), "rater_id": session.rater_id, "mode": live.mode,
                 "options": {"blind": self.config.blind, "show_models": self.config.show_models}}
 
@@ -432,7 +433,7 @@ class RaterServer:
             except (ValueError, TypeError):
                 continue
             if kind == "stdin" and rest and isinstance(rest[0], str):
-                live.last_input = live.web.last_used = time.monotonic()
+                live.last_input = live.entry.last_used = time.monotonic()
                 await service.send_bytes(rest[0].encode("utf-8"))
             elif kind == "resize" and rest and isinstance(rest[0], dict):
                 await service.set_terminal_size(_clamp(str(rest[0].get("width")), 80, 20, 400),
@@ -454,6 +455,11 @@ class RaterServer:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(live.done.wait(), STOP_TIMEOUT * 2)
 
+    def _later(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def _drop(self, session: WebSession) -> None:
         self.web_sessions.pop(session.sid, None)
 
@@ -472,13 +478,13 @@ class RaterServer:
             await asyncio.sleep(tick)
             now = time.monotonic()
             for live in list(self.live.values()):
-                if not links.link_valid(self.store, live.web.link_id):
-                    self._drop(live.web)
-                    asyncio.create_task(self.end(live, "revoked"))
+                if not links.link_valid(self.store, live.entry.link_id):
+                    self._drop(live.entry)
+                    self._later(self.end(live, "revoked"))
                 elif now - live.last_input > self.config.idle_seconds:
-                    self._drop(live.web)
-                    asyncio.create_task(self.end(live, "idle"))
-            busy = {live.web.sid for live in self.live.values()}
+                    self._drop(live.entry)
+                    self._later(self.end(live, "idle"))
+            busy = {live.entry.sid for live in self.live.values()}
             for session in list(self.web_sessions.values()):
                 if session.sid in busy:
                     continue
@@ -498,7 +504,8 @@ def ssl_context(cert: str, key: str) -> ssl.SSLContext:
         ctx.load_cert_chain(cert, key)
     except (OSError, ssl.SSLError) as exc:
         raise RaterError(Problem(f"cannot load the certificate or key ({exc})", cert,
-                                 fix="give a PEM certificate with --tls-cert and its key with --tls-key")) from None
+                                 fix="give a PEM certificate with --tls-cert, its key with --tls-key"),
+                         ) from None
     return ctx
 
 

@@ -7,6 +7,7 @@ Screenshots go to tests/artifacts/ (git-ignored): look at them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -79,10 +80,8 @@ class Served:
         """The server's child processes (the app processes) right now."""
         found: list[int] = []
         for task in Path(f"/proc/{self.proc.pid}/task").glob("*"):
-            try:
+            with contextlib.suppress(OSError):
                 found += [int(p) for p in (task / "children").read_text().split()]
-            except OSError:
-                pass
         return found
 
     def get(self, path: str, cookie: str | None = None) -> tuple[int, str, dict[str, str]]:
@@ -242,7 +241,5 @@ def browser(request: pytest.FixtureRequest) -> Iterator[Callable[[str], Browser]
 
     yield _open
     for b in opened:
-        try:
+        with contextlib.suppress(Exception):
             b.quit()
-        except Exception:
-            pass

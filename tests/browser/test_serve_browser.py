@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -78,8 +79,8 @@ def test_a_clinician_opens_the_link_rates_and_the_rating_is_saved(serve, browser
     token = server.tokens[RATER]
     assert token not in server.log.read_text()
     for pid in [server.proc.pid, *server.children()]:
-        assert token not in open(f"/proc/{pid}/cmdline").read()
-        assert token not in open(f"/proc/{pid}/environ", errors="replace").read()
+        assert token not in Path(f"/proc/{pid}/cmdline").read_text(errors="replace")
+        assert token not in Path(f"/proc/{pid}/environ").read_text(errors="replace")
 
 
 def test_two_clinicians_rate_at_the_same_time(serve, browser):

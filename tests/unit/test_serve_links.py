@@ -58,7 +58,7 @@ def test_wrong_replaced_revoked_and_expired_links_open_nothing(store: Store):
 
 
 def test_a_link_for_someone_unknown_is_a_clear_error(store: Store):
-    with pytest.raises(RaterError, match="no rater named 'Nobody'.*rater raters add"):
+    with pytest.raises(RaterError, match=r"no rater named 'Nobody'.*rater raters add"):
         links.issue_link(store, "Nobody", days=1, base="http://x")
 
 
