@@ -21,8 +21,8 @@ def main() -> int:
         print(f"{SESSION_ENV} is not set: this process is started by `rater serve`", file=sys.stderr)
         return 2
     spec = json.loads(raw)
-    from rater.serve.modes import MODES
     from rater.store import Store
+    from rater.ui.served import MODES
 
     store = Store.open(spec["db"], create=False)
     try:

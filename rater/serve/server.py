@@ -41,8 +41,8 @@ from aiohttp.abc import AbstractAccessLogger
 from rater.errors import Problem, RaterError
 from rater.serve import links
 from rater.serve.child import SESSION_ENV
-from rater.serve.modes import mode_for
 from rater.serve.page import ENTER_PAGE, SCRIPT, STYLE, app_page, message_page
+from rater.serve.roles import mode_for
 from rater.store import Store
 
 log = logging.getLogger("rater.serve")

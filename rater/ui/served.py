@@ -1,7 +1,7 @@
-"""Which app a browser session runs: the rating app, or adjudication for roles that allow it.
+"""The apps a `rater serve` browser session runs: the rating app, or adjudication for roles that allow it.
 
-The hook: ``MODES`` maps a mode to a factory ``(store, rater_id, options) -> App``, and
-``mode_for(role)`` picks the mode from the rater's role. Adjudication is built by
+The hook: ``MODES`` maps a mode to a factory ``(store, rater_id, options) -> App``;
+``rater.serve.roles.mode_for(role)`` picks the mode from the rater's role. Adjudication is built by
 ``rater adjudicate`` (another part of rater); its app is looked up at
 ``ADJUDICATION_ENTRY`` when a session starts. Where it is absent the session rates
 as usual and says so on screen.
@@ -24,13 +24,8 @@ if TYPE_CHECKING:
 
     from rater.store import Store
 
-ADJUDICATING_ROLES = frozenset({"adjudicator", "lead", "study lead"})
 ADJUDICATION_ENTRY = "rater.ui.adjudicate:build_adjudication_app"
 """``module:function`` with ``function(store, *, rater_id) -> App``: the adjudication app."""
-
-
-def mode_for(role: str) -> str:
-    return "adjudicate" if role.strip().lower() in ADJUDICATING_ROLES else "rate"
 
 
 class ServedApp(RaterApp):
