@@ -40,7 +40,7 @@ from aiohttp.abc import AbstractAccessLogger
 
 from rater.errors import Problem, RaterError
 from rater.serve import links
-from rater.serve.child import SESSION_ENV
+from rater.serve.child import SESSION_ENV, SPEC_FD_ENV
 from rater.serve.page import ENTER_PAGE, SCRIPT, STYLE, app_page, message_page
 from rater.serve.roles import mode_for
 from rater.store import Store
@@ -182,27 +182,106 @@ class _AccessLog(AbstractAccessLogger):
         self.logger.info("%s %s %s %s", request.remote, request.method, path, response.status)
 
 
+def app_environment() -> dict[str, str]:
+    """The app processes' environment: the server's, less anything that looks like a secret."""
+    from importlib.metadata import version
+
+    env = {k: v for k, v in os.environ.items() if not SECRET_NAMES.search(k)}
+    env.update({"TEXTUAL_DRIVER": "textual.drivers.web_driver:WebDriver", "TEXTUAL_FPS": "60",
+                "TEXTUAL_COLOR_SYSTEM": "truecolor", "TERM_PROGRAM": "textual",
+                "TERM_PROGRAM_VERSION": version("textual-serve")})
+    return env
+
+
+@dataclass
+class Spare:
+    """An app process started ahead, its imports done, waiting on a pipe for its session."""
+
+    process: asyncio.subprocess.Process
+    spec_fd: int
+
+
+class Launcher:
+    """Starts app processes, keeping one spare warm so a new session skips Python's start-up.
+
+    The session (database, rater id, mode, terminal size) reaches the process in
+    its environment, or through a pipe for the spare: never on its command line.
+    """
+
+    def __init__(self) -> None:
+        self.spare: Spare | None = None
+        self.stopping = False
+        self.started = 0
+
+    async def _spawn(self, env: dict[str, str], pass_fds: tuple[int, ...] = ()) -> asyncio.subprocess.Process:
+        self.started += 1
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "rater.serve.child",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env=env, pass_fds=pass_fds,
+            # Its own process group: Ctrl+C in the server's terminal reaches the server,
+            # which then ends each app in order.
+            start_new_session=True)
+
+    async def warm(self) -> None:
+        if self.spare is not None or self.stopping:
+            return
+        read_fd, write_fd = os.pipe()
+        try:
+            process = await self._spawn({**app_environment(), SPEC_FD_ENV: str(read_fd)}, (read_fd,))
+        except OSError:
+            os.close(write_fd)
+            log.exception("could not start a spare app process")
+            return
+        finally:
+            os.close(read_fd)
+        if self.spare is not None or self.stopping:
+            os.close(write_fd)
+            await process.wait()
+            return
+        self.spare = Spare(process, write_fd)
+
+    async def launch(self, spec: dict[str, Any]) -> asyncio.subprocess.Process:
+        spare, self.spare = self.spare, None
+        if spare is not None:
+            try:
+                if spare.process.returncode is not None:
+                    raise OSError("the spare has exited")
+                os.write(spare.spec_fd, json.dumps(spec).encode())
+                return spare.process
+            except OSError:
+                with contextlib.suppress(ProcessLookupError):
+                    spare.process.kill()
+            finally:
+                os.close(spare.spec_fd)
+        return await self._spawn({**app_environment(), SESSION_ENV: json.dumps(spec)})
+
+    async def close(self) -> None:
+        self.stopping = True
+        spare, self.spare = self.spare, None
+        if spare is not None:
+            os.close(spare.spec_fd)            # the spare reads nothing and exits
+            try:
+                await asyncio.wait_for(spare.process.wait(), STOP_TIMEOUT)
+            except TimeoutError:
+                spare.process.kill()
+                await spare.process.wait()
+
+
 def _app_process_class() -> type:
     from textual_serve.app_service import AppService
 
     class AppProcess(AppService):
-        """textual-serve's app service, started without a shell and with the session in its environment."""
+        """textual-serve's app service, with its process from the launcher (no shell)."""
 
-        def __init__(self, *, session_env: dict[str, str], **kwargs: Any) -> None:
+        def __init__(self, *, launcher: Launcher, spec: dict[str, Any], **kwargs: Any) -> None:
             super().__init__("rater.serve.child", **kwargs)
-            self.session_env = session_env
+            self.launcher = launcher
+            self.spec = spec
 
         async def _open_app_process(self, width: int = 80, height: int = 24) -> Any:
-            env = {k: v for k, v in self._build_environment(width=width, height=height).items()
-                   if not SECRET_NAMES.search(k)}
-            env.update(self.session_env)
-            self._process = process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "rater.serve.child",
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE, env=env,
-                # Its own process group: Ctrl+C in the server's terminal reaches the server,
-                # which then ends each app in order.
-                start_new_session=True)
+            process = await self.launcher.launch({**self.spec, "columns": width, "rows": height})
+            self._process = process
             self._stdin = process.stdin
             return process
 
@@ -236,7 +315,7 @@ class RaterServer:
         self._assets = assets()
         self._app_process = _app_process_class()
         self._watch: asyncio.Task[None] | None = None
-        self.started_processes = 0
+        self.launcher = Launcher()
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- the aiohttp application -----------------------------------------------------------------
@@ -275,6 +354,7 @@ class RaterServer:
     async def _on_startup(self, app: web.Application) -> None:
         links.close_left_open(self.store)
         self._watch = asyncio.create_task(self._watch_loop())
+        self._later(self.launcher.warm())
 
     async def _on_shutdown(self, app: web.Application) -> None:
         await self.end_all("server stopped")
@@ -398,7 +478,7 @@ class RaterServer:
             live.reason = live.reason or "ended"
             await live.ws.close(code=WSCloseCode.OK, message=END_MESSAGES["ended"].encode())
 
-        service = self._app_process(session_env={SESSION_ENV: json.dumps(spec)},
+        service = self._app_process(launcher=self.launcher, spec=spec,
                                     write_bytes=live.ws.send_bytes, write_str=live.ws.send_str,
                                     close=closed_by_app, download_manager=DownloadManager())
         live.service = service
@@ -410,7 +490,7 @@ class RaterServer:
             log.exception("could not start the app for %s", session.name)
             await live.ws.close(code=WSCloseCode.INTERNAL_ERROR, message=END_MESSAGES["failed"].encode())
             return
-        self.started_processes += 1
+        self._later(self.launcher.warm())   # the next person gets a warm one too
         live.row_id = links.open_session(self.store, rater_id=session.rater_id, mode=live.mode,
                                          client=live.client, server_pid=os.getpid())
         log.info("%s connected from %s (%s; %d of %d places in use)", session.name, live.client,
@@ -468,7 +548,9 @@ class RaterServer:
             self._watch.cancel()
             self._watch = None
         self.web_sessions.clear()
+        self.launcher.stopping = True
         await asyncio.gather(*(self.end(live, reason) for live in list(self.live.values())))
+        await self.launcher.close()
 
     async def _watch_loop(self) -> None:
         """Idle sessions, revoked links and the heartbeat that `rater status` reads."""

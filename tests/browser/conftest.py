@@ -38,6 +38,14 @@ SECOND = "Dr Grace Second"
 ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 
 
+def threads(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return int(re.search(r"^Threads:\s+(\d+)", status, re.M).group(1))  # type: ignore[union-attr]
+
+
 def _browser_missing() -> str | None:
     try:
         import selenium  # noqa: F401
@@ -83,6 +91,11 @@ class Served:
             with contextlib.suppress(OSError):
                 found += [int(p) for p in (task / "children").read_text().split()]
         return found
+
+    def apps(self) -> list[int]:
+        """The app processes running a session. The spare the server keeps warm waits for its
+        session with one thread; a running app has Textual's input thread besides."""
+        return [pid for pid in self.children() if threads(pid) > 1]
 
     def get(self, path: str, cookie: str | None = None) -> tuple[int, str, dict[str, str]]:
         request = urllib.request.Request(self.url + path, headers={"Cookie": cookie} if cookie else {})

@@ -64,7 +64,7 @@ def test_a_clinician_opens_the_link_rates_and_the_rating_is_saved(serve, browser
     b.wait_for("End session")               # the browser's alternatives are in the footer
     b.wait_for("F2 Commands")
     b.shot("first-answer")
-    assert server.children(), "one app process for the session"
+    assert len(server.apps()) == 1, "one app process for the session"
     b.keys(*score_keys(server.db))
     b.keys("\ue007")                         # Enter
     b.wait_for("Blind rating saved")
@@ -90,7 +90,7 @@ def test_two_clinicians_rate_at_the_same_time(serve, browser):
     grace.open(server.link(SECOND))
     first_ada, first_grace = shown_answer(ada), shown_answer(grace)
     grace.wait_for(SECOND)
-    assert len(server.children()) == 2
+    assert len(server.apps()) == 2
     text = status(server.db)
     assert f"{RATER}: rate since" in text and f"{SECOND}: rate since" in text
     keys = score_keys(server.db)
@@ -109,6 +109,8 @@ def test_two_clinicians_rate_at_the_same_time(serve, browser):
 
 def test_no_token_a_wrong_token_and_a_revoked_one_are_refused_and_start_nothing(serve, browser):
     server = serve()
+    until(lambda: len(server.children()) == 1)   # the spare app process, waiting for a session
+    spare = server.children()
     assert server.get("/")[0] == 401
     assert server.get("/ws")[0] == 403
     assert server.get("/assets/textual.js")[0] == 401
@@ -130,7 +132,8 @@ def test_no_token_a_wrong_token_and_a_revoked_one_are_refused_and_start_nothing(
     b.shot("revoked")
     b.open(server.url + "/")
     assert "Open your personal link" in b.driver.page_source
-    assert server.children() == []
+    assert server.children() == spare, "the spare was not handed a session, and nothing else started"
+    assert server.apps() == []
     assert server.sessions() == []
 
 
@@ -143,7 +146,7 @@ def test_closing_the_tab_and_opening_the_link_again_restores_the_draft(serve, br
     until(lambda: rid in drafts(server.db, RATER))
     assert drafts(server.db, RATER) == [rid]
     b.quit()                                  # the tab (and the browser) closes
-    until(lambda: server.children() == [])   # closing the tab ends its app process
+    until(lambda: server.apps() == [])   # closing the tab ends its app process
     until(lambda: server.sessions() == [(RATER, 0, "closed")])
     again = browser("reopened")
     again.open(server.link(RATER))
@@ -163,14 +166,14 @@ def test_a_second_tab_replaces_the_first_and_the_limit_is_a_clear_page(serve, br
     grace.open(server.link(SECOND))
     assert "All places are in use" in grace.driver.page_source
     grace.shot("full")
-    assert len(server.children()) == 1
+    assert len(server.apps()) == 1
     # The same clinician in a second tab takes over their own place.
     ada2 = browser("ada-second-tab")
     ada2.open(server.link(RATER))
     shown_answer(ada2)
     assert "another tab" in ada.wait_closed()
     ada.shot("replaced")
-    assert len(server.children()) == 1
+    until(lambda: len(server.apps()) == 1)
 
 
 def test_stopping_the_server_ends_every_session_and_keeps_drafts(serve, browser):
@@ -180,8 +183,9 @@ def test_stopping_the_server_ends_every_session_and_keeps_drafts(serve, browser)
     rid = shown_answer(b)
     b.keys(score_keys(server.db)[0])
     until(lambda: rid in drafts(server.db, RATER))
+    until(lambda: len(server.children()) == 2)   # the app and the next spare
     children = server.children()
-    assert children
+    assert len(server.apps()) == 1
     server.stop()                             # SIGTERM, as systemd or Ctrl+C would
     assert server.proc.returncode == 0
     assert "server was stopped" in b.wait_closed()
