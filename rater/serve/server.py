@@ -52,6 +52,8 @@ TAP_ENV = "RATER_SERVE_TAP"
 STOP_TIMEOUT = 5.0
 """Seconds an app process gets to quit before it is killed (its drafts are already saved)."""
 WEB_SESSION_HOURS = 12.0
+SESSIONS_PER_LINK = 5
+"""Browser sessions (cookies) one link may hold at once; opening it again drops the oldest."""
 SECRET_NAMES = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)
 
 
@@ -398,6 +400,11 @@ class RaterServer:
             return self._page(403, "This link does not work",
                               "It may have been replaced by a newer link, revoked, or it has expired.",
                               "Please ask your study lead for a new personal link.")
+        # A link opened again and again keeps only its newest few browser sessions.
+        same = [w for w in self.web_sessions.values() if w.link_id == holder.link_id]
+        for old in sorted(same, key=lambda w: w.created)[:max(0, len(same) - SESSIONS_PER_LINK + 1)]:
+            if all(live.entry is not old for live in self.live.values()):
+                self._drop(old)
         sid = secrets.token_urlsafe(32)
         self.web_sessions[sid] = WebSession(sid, holder.link_id, holder.rater_id, holder.name, holder.role)
         response = web.Response(text=ENTER_PAGE, content_type="text/html")

@@ -11,6 +11,7 @@ import signal
 import ssl
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -109,3 +110,24 @@ def test_the_child_refuses_to_run_on_its_own():
     result = subprocess.run([sys.executable, "-m", "rater.serve.child"], capture_output=True, text=True,
                             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 2 and "started by `rater serve`" in result.stderr
+
+
+def test_a_link_opened_again_and_again_keeps_only_its_newest_cookies(tmp_path: Path):
+    proc, url, tokens, _ = start(tmp_path)
+    try:
+        cookies = []
+        for _ in range(8):
+            with urllib.request.urlopen(f"{url}/r/{tokens[RATER]}", timeout=10) as r:
+                cookies.append(r.headers["Set-Cookie"].split(";")[0])
+
+        def status(cookie: str) -> int:
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url + "/", headers={"Cookie": cookie}),
+                                            timeout=10) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+
+        assert [status(c) for c in cookies] == [401] * 3 + [200] * 5
+    finally:
+        stop(proc)
