@@ -161,7 +161,8 @@ async def load(url: str, tokens: dict[str, str], sessions: int, keys: int, extra
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sessions", type=int, default=16)
     parser.add_argument("--keys", type=int, default=40, help="keys each session presses")
     parser.add_argument("--repeats", type=int, default=3, help="first-answer timings with one session")

@@ -100,6 +100,13 @@ SCRIPT = """// rater serve: set up the page before textual.js connects (it waits
   ["CONNECTING", "OPEN", "CLOSING", "CLOSED"].forEach(function (k) { Wrapped[k] = Native[k]; });
   window.WebSocket = Wrapped;
   document.getElementById("restart").addEventListener("click", function () { location.reload(); });
+  // Keys go to the screen at once, without a first click (textual.js builds it on load).
+  window.addEventListener("load", function () {
+    setTimeout(function () {
+      var area = document.querySelector(".xterm-helper-textarea");
+      if (area) { area.focus(); }
+    }, 0);
+  });
 })();
 """
 

@@ -211,6 +211,14 @@ class Browser:
         self.shot("not-closed")
         raise AssertionError(f"{self.name}'s session never ended")
 
+    def type(self, *keys: str) -> None:
+        """Keys to whatever has focus, as a person types without clicking first."""
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        for key in keys:
+            ActionChains(self.driver).send_keys(key).perform()
+            time.sleep(0.05)
+
     def keys(self, *keys: str) -> None:
         from selenium.webdriver.common.by import By
 

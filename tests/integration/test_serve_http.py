@@ -131,3 +131,14 @@ def test_a_link_opened_again_and_again_keeps_only_its_newest_cookies(tmp_path: P
         assert [status(c) for c in cookies] == [401] * 3 + [200] * 5
     finally:
         stop(proc)
+
+
+def test_behind_a_proxy_the_cookie_is_secure_and_the_client_is_the_forwarded_one(tmp_path: Path):
+    proc, url, tokens, _ = start(tmp_path, "--behind-proxy")
+    try:
+        request = urllib.request.Request(f"{url}/r/{tokens[RATER]}", headers={"X-Forwarded-For": "10.9.8.7"})
+        with urllib.request.urlopen(request, timeout=10) as r:
+            cookie = r.headers["Set-Cookie"]
+        assert cookie.startswith("__Host-rater=") and "Secure" in cookie
+    finally:
+        stop(proc)
