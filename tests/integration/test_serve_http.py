@@ -133,7 +133,7 @@ def test_a_link_opened_again_and_again_keeps_only_its_newest_cookies(tmp_path: P
         stop(proc)
 
 
-def test_behind_a_proxy_the_cookie_is_secure_and_the_client_is_the_forwarded_one(tmp_path: Path):
+def test_behind_a_proxy_the_cookie_is_secure_and_host_only(tmp_path: Path):
     proc, url, tokens, _ = start(tmp_path, "--behind-proxy")
     try:
         request = urllib.request.Request(f"{url}/r/{tokens[RATER]}", headers={"X-Forwarded-For": "10.9.8.7"})
