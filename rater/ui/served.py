@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
     from rater.store import Store
 
-ADJUDICATION_ENTRY = "rater.ui.adjudicate:build_adjudication_app"
-"""``module:function`` with ``function(store, *, rater_id) -> App``: the adjudication app."""
+ADJUDICATION_ENTRY = "rater.ui.adjudication:build_adjudication_app"
+"""``module:function`` with ``function(store, adjudicator_name) -> App``: `rater adjudicate`'s app."""
 
 
 class ServedApp(RaterApp):
@@ -75,7 +75,11 @@ def _adjudicate(store: Store, rater_id: int, options: dict[str, Any]) -> App[Any
         return _rate(store, rater_id, options,
                      notice="The adjudication screen is not in this version of rater; "
                             "you can rate answers as usual.")
-    app: App[Any] = factory(store, rater_id=rater_id)
+    row = store.conn.execute("SELECT name FROM raters WHERE id = ?", (rater_id,)).fetchone()
+    app: App[Any] = factory(store, str(row[0]))
+    # The browser's alternatives to ctrl+q and ctrl+p, as in the rating app.
+    app.bind("ctrl+x", "quit", description="End session", key_display="^x")
+    app.bind("f2", "command_palette", description="Commands", key_display="F2")
     return app
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from textual.app import App
 from textual.widgets import Footer
 
 from rater.serve.roles import mode_for
@@ -51,6 +52,24 @@ async def test_adjudicators_get_rating_with_a_note_while_the_adjudication_screen
         await pilot.pause()
         assert isinstance(app.screen, RatingScreen)
         assert any("adjudication screen is not in this version" in n.message for n in app._notifications)
+    store.close()
+
+
+class FakeAdjudication(App[None]):
+    def __init__(self, store: Store, adjudicator: str) -> None:
+        super().__init__()
+        self.adjudicator = adjudicator
+
+
+async def test_adjudicators_get_the_adjudication_app_under_their_own_name(db_path, monkeypatch):
+    monkeypatch.setattr(served, "ADJUDICATION_ENTRY", f"{__name__}:FakeAdjudication")
+    store = Store.open(db_path)
+    app = served.MODES["adjudicate"](store, store.rater_id(RATER) or 0, {})
+    assert isinstance(app, FakeAdjudication) and app.adjudicator == RATER
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+x")
+        await pilot.pause()
+    assert app.return_code == 0
     store.close()
 
 
