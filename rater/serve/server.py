@@ -159,6 +159,7 @@ END_MESSAGES = {
     "server stopped": "The server was stopped. Your draft is kept: open your link again when it is back.",
     "full": "All {n} places are in use. Please try again in a few minutes; nothing of yours is lost.",
     "failed": "The rating app could not start. Please tell your study lead.",
+    "crashed": "The rating app stopped unexpectedly. Your draft is kept: open your link again.",
 }
 
 
@@ -498,6 +499,16 @@ class RaterServer:
             await live.ws.close(code=WSCloseCode.INTERNAL_ERROR, message=END_MESSAGES["failed"].encode())
             return
         self._later(self.launcher.warm())   # the next person gets a warm one too
+
+        def app_gone(_: object) -> None:
+            # The app exited by itself without saying so (a crash, a kill): tell the browser.
+            if live.reason is None and not live.ws.closed:
+                live.reason = "crashed"
+                self._later(live.ws.close(code=WSCloseCode.INTERNAL_ERROR,
+                                          message=END_MESSAGES["crashed"].encode()))
+
+        if service._task is not None:
+            service._task.add_done_callback(app_gone)
         live.row_id = links.open_session(self.store, rater_id=session.rater_id, mode=live.mode,
                                          client=live.client, server_pid=os.getpid())
         log.info("%s connected from %s (%s; %d of %d places in use)", session.name, live.client,

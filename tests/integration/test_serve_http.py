@@ -142,3 +142,33 @@ def test_behind_a_proxy_the_cookie_is_secure_and_host_only(tmp_path: Path):
         assert cookie.startswith("__Host-rater=") and "Secure" in cookie
     finally:
         stop(proc)
+
+
+def test_an_app_that_dies_tells_the_browser_and_its_session_is_closed(tmp_path: Path):
+    proc, url, tokens, _ = start(tmp_path)
+
+    async def scenario() -> str:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(f"{url}/r/{tokens[RATER]}") as r:
+                assert r.status == 200
+            ws_url = url.replace("http", "ws") + "/ws?width=100&height=30"
+            async with http.ws_connect(ws_url, headers={"Origin": url}) as ws:
+                for _ in range(400):
+                    if apps(proc.pid):
+                        break
+                    await asyncio.sleep(0.05)
+                (child,) = apps(proc.pid)
+                os.kill(child, signal.SIGKILL)
+                async for _message in ws:
+                    pass
+                return ws.close_code, (ws.exception() or "")
+
+    try:
+        code, _ = asyncio.run(scenario())
+        assert code == aiohttp.WSCloseCode.INTERNAL_ERROR
+    finally:
+        stop(proc)
+    from rater.store import Store
+
+    with Store.open(tmp_path / "rating.db", create=False) as store:
+        assert store.conn.execute("SELECT end_reason FROM serve_sessions").fetchall()[0][0] == "crashed"
