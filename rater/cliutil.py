@@ -44,3 +44,7 @@ def print_status(store: Store) -> None:
     for name, n in q("SELECT r.name, count(g.id) FROM raters r LEFT JOIN ratings g "
                      "ON g.rater_id = r.id GROUP BY r.id ORDER BY r.name"):
         click.echo(f"rater      {name}: {n} ratings")
+    from rater.serve.links import status_lines
+
+    for line in status_lines(store):
+        click.echo(line)

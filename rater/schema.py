@@ -251,6 +251,33 @@ CREATE TABLE llm_runs (
 """
 
 
+# `rater serve`: personal links (only a hash of each link's token is stored) and
+# the server's record of who is connected, which `rater status` reads.
+V_SERVE = """
+CREATE TABLE rater_links (
+    id         INTEGER PRIMARY KEY,
+    rater_id   INTEGER NOT NULL REFERENCES raters (id),
+    token_hash TEXT NOT NULL UNIQUE,   -- sha256 of the link's token; the token is never stored
+    created_at TEXT NOT NULL,
+    expires_at TEXT,                   -- NULL: does not expire
+    revoked_at TEXT
+);
+CREATE INDEX rater_links_rater ON rater_links (rater_id);
+CREATE TABLE serve_sessions (
+    id         INTEGER PRIMARY KEY,
+    rater_id   INTEGER NOT NULL REFERENCES raters (id),
+    mode       TEXT NOT NULL,          -- rate | adjudicate
+    client     TEXT NOT NULL DEFAULT '',
+    server_pid INTEGER NOT NULL,
+    started_at TEXT NOT NULL,
+    seen_at    TEXT NOT NULL,          -- the server's heartbeat while the session lives
+    ended_at   TEXT,
+    end_reason TEXT                    -- closed | idle | replaced | revoked | server stopped | ...
+);
+CREATE INDEX serve_sessions_open ON serve_sessions (ended_at);
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def run(conn: sqlite3.Connection) -> None:
         # executescript would COMMIT the surrounding transaction; run statement by statement.
@@ -282,4 +309,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(V2),
     _script(V3),
     _script(V4),
+    _script(V_SERVE),
 ]

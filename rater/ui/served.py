@@ -1,0 +1,89 @@
+"""The apps a `rater serve` browser session runs: the rating app, or adjudication for roles that allow it.
+
+The hook: ``MODES`` maps a mode to a factory ``(store, rater_id, options) -> App``;
+``rater.serve.roles.mode_for(role)`` picks the mode from the rater's role. Adjudication is built by
+``rater adjudicate`` (another part of rater); its app is looked up at
+``ADJUDICATION_ENTRY`` when a session starts. Where it is absent the session rates
+as usual and says so on screen.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.binding import Binding, BindingType
+
+from rater.ui.app import RaterApp, binding_ids
+from rater.ui.settings import load_settings
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from rater.store import Store
+
+ADJUDICATION_ENTRY = "rater.ui.adjudication:build_adjudication_app"
+"""``module:function`` with ``function(store, adjudicator_name) -> App``: `rater adjudicate`'s app."""
+
+
+class ServedApp(RaterApp):
+    """The rating app in a browser tab.
+
+    Browsers keep F1, ctrl+q and ctrl+p for themselves on some systems, so each
+    has an alternative here, shown in the footer: ? for help, ctrl+x to end the
+    session, F2 for the command palette. The terminal keys still work where the
+    browser lets them through.
+    """
+
+    # CSS_PATH is resolved beside the class that uses it: point at the rating app's own file.
+    CSS_PATH = str(Path(importlib.import_module(RaterApp.__module__).__file__ or ".").with_name("app.tcss"))
+    CSS = "#help-hint { display: none; }"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", show=False, priority=True),
+        Binding("ctrl+x", "quit", "End session", id="served_quit", key_display="^x"),
+        Binding("f1,question_mark", "help", "Help", id="help", key_display="?"),
+        # The footer shows the palette's key on its right (COMMAND_PALETTE_BINDING): F2 here.
+        Binding("f2", "command_palette", "Commands", id="served_palette", key_display="F2", show=False,
+                priority=True),
+        Binding("ctrl+p", "command_palette", "Commands", id="served_palette_p", show=False, priority=True),
+    ]
+    COMMAND_PALETTE_BINDING = "f2"
+
+    def __init__(self, *args: Any, notice: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.notice = notice
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        if self.notice:
+            self.notify(self.notice, severity="warning", markup=False, timeout=12)
+
+
+def _rate(store: Store, rater_id: int, options: dict[str, Any], notice: str | None = None) -> App[Any]:
+    return ServedApp(store, rater_id=rater_id, blind=bool(options.get("blind", True)),
+                     show_models=bool(options.get("show_models", False)),
+                     settings=load_settings(None, binding_ids), notice=notice)
+
+
+def _adjudicate(store: Store, rater_id: int, options: dict[str, Any]) -> App[Any]:
+    module, _, name = ADJUDICATION_ENTRY.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return _rate(store, rater_id, options,
+                     notice="The adjudication screen is not in this version of rater; "
+                            "you can rate answers as usual.")
+    row = store.conn.execute("SELECT name FROM raters WHERE id = ?", (rater_id,)).fetchone()
+    app: App[Any] = factory(store, str(row[0]))
+    # The browser's alternatives to ctrl+q and ctrl+p, as in the rating app.
+    app.bind("ctrl+x", "quit", description="End session", key_display="^x")
+    app.bind("f2", "command_palette", description="Commands", key_display="F2")
+    return app
+
+
+MODES: dict[str, Callable[[Store, int, dict[str, Any]], App[Any]]] = {
+    "rate": _rate,
+    "adjudicate": _adjudicate,
+}
