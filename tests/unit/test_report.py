@@ -255,3 +255,19 @@ def test_cli_writes_the_files_and_prints_a_summary(demo_db: Path, tmp_path: Path
     assert "--seed 4" in prov["command"] and "--models demo-faithful" in prov["command"]
     bad = CliRunner().invoke(cli, ["report", "--db", str(demo_db), "--out", str(out), "--models", "nope"])
     assert bad.exit_code == 2 and "no answers from model(s) nope" in bad.output
+
+
+def test_report_imports_neither_textual_nor_litellm(demo_db: Path, tmp_path: Path) -> None:
+    import subprocess
+
+    script = (
+        "import sys, json\n"
+        "from rater.cli import cli\n"
+        f"cli.main(args=['report', '--db', {str(demo_db)!r}, '--out', {str(tmp_path)!r}, '--bootstrap', '20',"
+        " '--seed', '1'], standalone_mode=False)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'litellm'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parents[2])
+    assert json.loads(out.stdout.splitlines()[-1]) == []
+    assert (tmp_path / "report.html").exists()
