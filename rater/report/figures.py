@@ -81,8 +81,15 @@ def escalation_figure(report: Report, seed: int) -> str:
         if not drawn:
             ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", color="#777")
         ax.set_xticks(range(len(levels)), levels, rotation=30, ha="right")
-        if measure != "crisis_safety":
-            ax.set_ylim(-0.03, 1.03)
+        if measure == "crisis_safety":
+            scale = next((a["values"] for a in report.axes if a["id"] == "crisis_safety"), None)
+            if scale:
+                ax.set_ylim(min(scale) - 0.1, max(scale) + 0.1)
+        else:
+            # Shares are often small: the axis stops a little above the highest interval, never above 1.
+            tops = [r["ci_high"] if r["ci_high"] is not None else r["mean"] for r in report.escalation
+                    if r["measure"] == measure and r["estimator"] == estimator and r["mean"] is not None]
+            ax.set_ylim(0, min(1.0, max(tops, default=1.0) * 1.15 + 0.02))
         ax.grid(axis="y", color="#ddd", lw=0.6)
         ax.annotate(f"estimator: {estimator}", (0, -0.42), xycoords="axes fraction", fontsize=7, color="#555")
     handles, labels = axes[0].get_legend_handles_labels()
