@@ -66,6 +66,8 @@ class Report:
 def build(store: Store, *, models: tuple[str, ...] = (), n_boot: int = 1000, seed: int | None = None,
           confidence: float = 0.95, command: str = "rater report") -> Report:
     """Every table of the report from ``store`` (answers of ``models``, default all)."""
+    import numpy as np
+
     from rater.errors import Problem, RaterError
     from rater.report import data as study_data
     from rater.report import estimates as est
@@ -82,6 +84,14 @@ def build(store: Store, *, models: tuple[str, ...] = (), n_boot: int = 1000, see
     if source is None:
         notes.append("neither a crisis-direction axis nor failure-mode tags: the escalation table has no "
                      "appropriate / over / under shares")
+    if data.weights is not None:
+        rated = np.zeros(data.ids.size, dtype=bool)
+        for values in data.human.values():
+            rated |= ~np.isnan(values)
+        missing = int(np.isnan(data.weights[rated]).sum())
+        if missing:
+            notes.append(f"{missing:,} rated answers have no inclusion probability in the study: "
+                         "cells holding them use equal weights")
     if data.weights is None:
         notes.append("no study inclusion weights: the answers clinicians rated are treated as a simple "
                      "random sample of the answers (equal inclusion probabilities)")

@@ -308,9 +308,16 @@ def trust(data: StudyData, n_boot: int, seed: int, confidence: float) -> list[di
         hp = next((r for r in records if r.axis == spec.id and r.comparison == "human-panel"), None)
         deltas = [r for r in records if r.axis == spec.id and r.comparison.startswith("replacement:")]
         calibrated = spec.id in verdicts
+        alpha = (hp.alpha, hp.ci_low, hp.ci_high) if hp else (math.nan, math.nan, math.nan)
         if calibrated:
             trusted = bool(verdicts[spec.id].get("trusted"))
             reason = str(verdicts[spec.id].get("reason", ""))
+            # The calibration's own cross-validated figures, which its verdict rests on.
+            cv = next((r for r in (data.calibration or {}).get("report", [])
+                       if r.get("axis") == spec.id and r.get("comparison") == "human-panel"), None)
+            if cv and cv.get("alpha_after") is not None:
+                alpha = tuple(math.nan if cv.get(k) is None else float(cv[k])
+                              for k in ("alpha_after", "ci_low_after", "ci_high_after"))
         elif hp is not None and not math.isnan(hp.ci_low):
             trusted = hp.ci_low >= TENTATIVE
             reason = (f"lower bound of the human-panel alpha interval is {hp.ci_low:.3f}, "
@@ -322,8 +329,8 @@ def trust(data: StudyData, n_boot: int, seed: int, confidence: float) -> list[di
         out.append({
             "axis": spec.id, "level": spec.level, "calibrated": calibrated,
             "calibration_id": (data.calibration or {}).get("id") if calibrated else None,
-            "human_panel_alpha": _num(hp.alpha) if hp else None,
-            "ci_low": _num(hp.ci_low) if hp else None, "ci_high": _num(hp.ci_high) if hp else None,
+            "human_panel_alpha": _num(alpha[0]), "ci_low": _num(alpha[1]), "ci_high": _num(alpha[2]),
+            "alpha_source": "calibration, cross-validated" if calibrated else "agreement, uncalibrated panel",
             "n_units": hp.n_units if hp else 0,
             "replacement_delta_mean": _num(float(np.mean([r.delta for r in deltas if r.delta is not None])))
             if any(r.delta is not None for r in deltas) else None,

@@ -271,3 +271,24 @@ def test_report_imports_neither_textual_nor_litellm(demo_db: Path, tmp_path: Pat
                          cwd=Path(__file__).parents[2])
     assert json.loads(out.stdout.splitlines()[-1]) == []
     assert (tmp_path / "report.html").exists()
+
+
+def test_a_stored_calibration_is_applied_and_its_cross_validated_verdict_reported() -> None:
+    from rater.stats import calibration as cal
+    from rater.stats.tidy import from_store
+
+    store = study(bias=1.0)
+    raw = {r["estimator"]: r for r in build(store, n_boot=20, seed=1).results
+           if r["axis"] == "protocol_fidelity" and r["model"] == "model-a"}
+    cal_id, _ = cal.save(store, cal.calibrate(from_store(store), n_boot=50, seed=0, folds=3))
+    report = build(store, n_boot=20, seed=1)
+    assert report.provenance["calibration"]["id"] == cal_id
+    trust = {t["axis"]: t for t in report.trust}["protocol_fidelity"]
+    assert trust["calibrated"] and trust["calibration_id"] == cal_id
+    assert trust["alpha_source"] == "calibration, cross-validated"
+    calibrated = {r["estimator"]: r for r in report.results
+                  if r["axis"] == "protocol_fidelity" and r["model"] == "model-a"}
+    # The calibrated panel is closer to the clinicians than the raw one; the clinicians' mean is unchanged.
+    assert abs(calibrated["panel"]["mean"] - calibrated["human"]["mean"]) < \
+        abs(raw["panel"]["mean"] - raw["human"]["mean"])
+    assert calibrated["human"]["mean"] == raw["human"]["mean"]
