@@ -316,8 +316,9 @@ def trust(data: StudyData, n_boot: int, seed: int, confidence: float) -> list[di
             cv = next((r for r in (data.calibration or {}).get("report", [])
                        if r.get("axis") == spec.id and r.get("comparison") == "human-panel"), None)
             if cv and cv.get("alpha_after") is not None:
-                alpha = tuple(math.nan if cv.get(k) is None else float(cv[k])
-                              for k in ("alpha_after", "ci_low_after", "ci_high_after"))
+                low, high = cv.get("ci_low_after"), cv.get("ci_high_after")
+                alpha = (float(cv["alpha_after"]), math.nan if low is None else float(low),
+                         math.nan if high is None else float(high))
         elif hp is not None and not math.isnan(hp.ci_low):
             trusted = hp.ci_low >= TENTATIVE
             reason = (f"lower bound of the human-panel alpha interval is {hp.ci_low:.3f}, "
