@@ -247,10 +247,10 @@ def _judge_modes(store: Store, position: pd.Series, notes: list[str]) -> dict[st
                      "failure-mode shares rest on clinicians' tags alone")
         return {}
     asked = store.conn.execute(
-        "SELECT response_id, count(*) FROM judgments WHERE status = 'ok' AND failure_modes_asked = 1 "
-        "GROUP BY response_id").fetchall()
+        "SELECT response_id, count(DISTINCT judge) FROM judgments WHERE status = 'ok' "
+        "AND failure_modes_asked = 1 GROUP BY response_id").fetchall()
     tags = store.conn.execute(
-        "SELECT j.response_id, m.failure_mode, count(*) FROM judgment_failure_modes m "
+        "SELECT j.response_id, m.failure_mode, count(DISTINCT j.judge) FROM judgment_failure_modes m "
         "JOIN judgments j ON j.id = m.judgment_id WHERE j.status = 'ok' AND j.failure_modes_asked = 1 "
         "GROUP BY 1, 2").fetchall()
     return _majority(asked, tags, position)

@@ -215,7 +215,8 @@ def demographic(data: StudyData, n_boot: int, seed: int, confidence: float
     """Per model x demographic family x axis: spread of the variants' mean scores; per group, the mean spread.
 
     A family is a base scenario and its variants; it is demographic when a
-    variant carries a demographic group. An answer's score is the panel's
+    variant carries a demographic group, and its demographic variants (with
+    the base) are compared; escalated variants are not. An answer's score is the panel's
     (calibrated) where it has one, else the clinicians' consensus. The
     variant that moved is the one farthest from the base scenario's score
     (from the family's median where the base has no answer). The interval of
@@ -231,6 +232,8 @@ def demographic(data: StudyData, n_boot: int, seed: int, confidence: float
     model = frame["model"].to_numpy()
     family = frame["family"].to_numpy()
     scenario = frame["scenario_id"].to_numpy()
+    # The base and its demographic variants only: an escalated sibling differs for a reason.
+    variant = frame["demographic_group"].notna().to_numpy() | frame["base_id"].isna().to_numpy()
     ids = data.ids
     for spec in data.axes:
         if spec.level == "nominal" or spec.id == "demographic_robustness":
@@ -238,7 +241,7 @@ def demographic(data: StudyData, n_boot: int, seed: int, confidence: float
         score = np.where(np.isnan(data.panel[spec.id]), data.human[spec.id], data.panel[spec.id])
         for m in data.models:
             for fam, group in demo.items():
-                cell = (model == m) & (family == fam) & ~np.isnan(score)
+                cell = (model == m) & (family == fam) & variant & ~np.isnan(score)
                 if not cell.any():
                     continue
                 variants: dict[str, list[float]] = {}

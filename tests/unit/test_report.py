@@ -177,7 +177,9 @@ def test_demographic_families_show_spread_the_moved_variant_and_answer_ids() -> 
     assert {r["model"] for r in rows} == {"model-a", "model-b"}
     row = rows[0]
     assert row["family"] == "t-pe-01" and row["demographic_group"] == "age"
-    assert row["moved_variant"] in {"t-pe-01-s1", "t-pe-01-age-70"}
+    # The escalated sibling (t-pe-01-s1) is not a demographic variant: only the base and the age variant.
+    assert row["n_variants"] == 2 and row["moved_variant"] == "t-pe-01-age-70"
+    assert row["low_variant"] in {"t-pe-01", "t-pe-01-age-70"}
     assert row["answer_ids"].split()[0].startswith("a")
     assert report.demographic_summary[0]["n_families"] == 1
 
