@@ -2,7 +2,8 @@
 
 No script, no link, no font or image is fetched: CSS is inline, figures are
 inline SVG. The demo database's page carries the ILLUSTRATIVE banner on
-screen and on every printed page (a fixed element repeats on each page).
+screen (it stays in view while scrolling) and on every printed page (in the
+page's top margin, an ``@page`` margin box, so it never covers content).
 """
 
 from __future__ import annotations
@@ -44,13 +45,16 @@ figcaption { font-size: 12px; color: var(--muted); max-width: 90ch; }
 .cols { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11px; }
-  .banner.fixed { position: fixed; top: 0; left: 0; right: 0; margin: 0; font-size: 10px; }
-  .banner-space { height: 2.4rem; }
   h2 { break-after: avoid; }
   table, figure { break-inside: avoid; }
 }
 @media screen { .banner.fixed { position: sticky; top: 0; z-index: 10; } }
-@page { margin: 14mm 12mm; }
+@page { margin: 16mm 12mm 14mm; }
+"""
+# The demo's mark on every printed page: a page-margin box, so it never covers the content.
+DEMO_PAGE_CSS = """
+@page { @top-center { content: "ILLUSTRATIVE DEMO DATA: handwritten to show how rater works, not results";
+                      font: 700 9pt sans-serif; color: #5c3b00; } }
 """
 
 
@@ -91,12 +95,11 @@ def render(report: Report) -> str:
     parts = ['<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
              f"<title>rater report · {_e(', '.join(p['answer_models']))}</title>",
-             f"<style>{CSS}</style></head><body>"]
+             f"<style>{CSS}{DEMO_PAGE_CSS if report.demo else ''}</style></head><body>"]
     if report.demo:
         from rater.demo import ILLUSTRATIVE
 
-        parts.append(f'<div class="banner fixed" role="note">{_e(ILLUSTRATIVE)}</div>'
-                     '<div class="banner-space"></div>')
+        parts.append(f'<div class="banner fixed" role="note">{_e(ILLUSTRATIVE)}</div>')
     parts.append(_header(report))
     parts.append(_escalation(report, figures.escalation_figure(report, seed), traced))
     parts.append(_results(report, figures.results_figure(report, seed), traced))

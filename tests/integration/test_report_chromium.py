@@ -90,13 +90,15 @@ def test_the_page_loads_offline_draws_every_figure_and_prints(browser: Any, page
         assert fig["w"] > 300 and fig["h"] > 100 and fig["paths"] > 10 and fig["text"] > 3, fig
     assert figures[0]["label"].startswith("Escalation")  # the trade-off is the first figure
 
-    # The demo is marked ILLUSTRATIVE on screen and, in print, on every page (a fixed banner repeats).
-    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    # The demo is marked ILLUSTRATIVE on screen (kept in view) and on every printed page (a page-margin box).
     banner = browser.execute_script("""
-        const b = document.querySelector('.banner.fixed');
+        const b = document.querySelector('.banner');
         return b && {text: b.textContent, position: getComputedStyle(b).position};""")
-    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
-    assert banner and "ILLUSTRATIVE" in banner["text"] and banner["position"] == "fixed"
+    assert banner and "ILLUSTRATIVE" in banner["text"] and banner["position"] == "sticky"
+    margin = browser.execute_script("""
+        return [...document.styleSheets].flatMap(s => [...s.cssRules])
+            .filter(r => r instanceof CSSPageRule).map(r => r.cssText).join(' ');""")
+    assert "top-center" in margin and "ILLUSTRATIVE" in margin
 
     pdf = base64.b64decode(browser.execute_cdp_cmd("Page.printToPDF", {"printBackground": True})["data"])
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") >= 3

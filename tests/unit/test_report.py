@@ -209,7 +209,7 @@ def test_demo_report_writes_every_file_marked_illustrative(demo_db: Path, tmp_pa
     assert {r["estimator"] for r in results} == {"ppi", "panel", "human"}
     assert {r["model"] for r in results} == {"demo-faithful", "demo-hallucinating", "demo-overcautious"}
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
-    assert page.count("ILLUSTRATIVE DEMO DATA") >= 1 and "position: fixed" in page
+    assert page.count("ILLUSTRATIVE DEMO DATA") >= 2 and "@top-center" in page
     assert "<script" not in page.lower() and "<link" not in page.lower() and "@import" not in page
     assert page.count("<svg") >= 3
     assert "seed 3" in page and "rater report --seed 3" in page
