@@ -125,3 +125,28 @@ def test_unknown_failure_mode_is_refused(db_path):
         with pytest.raises(RaterError, match="unknown failure mode"):
             s.set_failure_modes(rid, ["made_up"])
         assert s.failure_modes(rid) == (frozenset(), False)
+
+
+async def test_blind_mode_ticks_belong_to_the_phase_they_were_made_in(make_app, db_path):
+    app = make_app(blind=True)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen.view
+        await pilot.press("f")
+        await pilot.pause()
+        await tick(pilot, "missed_risk")
+        await pilot.press("enter")
+        for k in "43454":
+            await pilot.press(k)
+        await pilot.press("enter")  # the blind save; the judges are now shown
+        await pilot.pause()
+        assert app.screen.view.phase == "revise"
+        await pilot.press("f")
+        await pilot.pause()
+        assert app.screen.query_one(SelectionList).selected == ["missed_risk"]  # starts from the blind ticks
+        await tick(pilot, "missed_risk", "task_abandonment")  # untick one, tick another
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("enter")  # save the revision
+        await pilot.pause()
+    assert tags(db_path) == [(view.response_id, 1, ["missed_risk"]),
+                             (view.response_id, 1, ["task_abandonment"])]
