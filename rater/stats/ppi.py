@@ -132,7 +132,7 @@ def ppi_batch(y: FloatArray, f: FloatArray, rated: BoolArray, weights: FloatArra
             tuned = np.full(n.shape, float(lam))
         r = np.where(rated, y - tuned[..., None] * fr, 0.0)
         r_bar = (w * r).sum(axis=-1) / sw
-        estimate = tuned * f.mean(axis=-1) + r_bar
+        estimate = tuned * f.sum(axis=-1) / big_n + r_bar
         dr = np.where(rated, r - r_bar[..., None], 0.0)
         design = n / (n - 1) * (w * w * (1 - pi) * dr * dr).sum(axis=-1) / (sw * sw)
         se = np.sqrt(n / (n - 1) * var_y / big_n + design)

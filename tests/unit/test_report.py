@@ -294,3 +294,18 @@ def test_a_stored_calibration_is_applied_and_its_cross_validated_verdict_reporte
     assert abs(calibrated["panel"]["mean"] - calibrated["human"]["mean"]) < \
         abs(raw["panel"]["mean"] - raw["human"]["mean"])
     assert calibrated["human"]["mean"] == raw["human"]["mean"]
+
+
+def test_no_clinician_ratings_or_no_judgments_still_report_what_there_is(tmp_path: Path) -> None:
+    report = build(study(rated=0), n_boot=20, seed=1)
+    rows = {r["estimator"]: r["mean"] for r in report.results if r["axis"] == "protocol_fidelity"}
+    assert rows["ppi"] is None and rows["human"] is None and rows["panel"] is not None
+    assert not any(t["trusted"] for t in report.trust)
+    unjudged = study(rated=30)
+    with unjudged.write():
+        unjudged.conn.execute("DELETE FROM judge_scores")
+        unjudged.conn.execute("DELETE FROM judgments")
+    report = build(unjudged, n_boot=20, seed=1)
+    rows = {r["estimator"]: r["mean"] for r in report.results if r["axis"] == "protocol_fidelity"}
+    assert rows["panel"] is None and rows["human"] is not None
+    assert (write(report, tmp_path)[0]).exists()
