@@ -27,9 +27,10 @@ from rater.report.data import (
     StudyData,
 )
 from rater.stats.agreement import TENTATIVE
-from rater.stats.ppi import Estimate, human_mean, panel_mean, ppi_mean
+from rater.stats.ppi import Estimate, human_mean, panel_mean, ppi_mean, wilson
 
 Mask = npt.NDArray[np.bool_]
+SHARE = (0.0, 1.0)
 RESULT_COLUMNS = ("model", "axis", "estimator", "mean", "ci_low", "ci_high", "n_rated", "n_answers")
 MODE_COLUMNS = ("model", "failure_mode", "by", "group", "estimator", "share", "ci_low", "ci_high",
                 "n_rated", "n_answers")
@@ -59,7 +60,19 @@ def estimates(f: FloatArray, y: FloatArray, weights: FloatArray | None, confiden
     human = human_mean(y, n_answers=max(int(scored.sum()), rated_n),
                        weights=None if w is None else w, confidence=confidence)
     out = [ppi, panel, human]
+    if bounds == SHARE:
+        # Shares from one source, unweighted: Wilson's interval, honest for rare modes (0 of n is not 0).
+        out = [_wilson(e) if e.estimator == "panel" or (e.estimator == "human" and w is None) else e
+               for e in out]
     return [e.clipped(*bounds) for e in out] if bounds else out
+
+
+def _wilson(e: Estimate) -> Estimate:
+    n = e.n_answers if e.estimator == "panel" else e.n_rated
+    if math.isnan(e.mean) or n < 1:
+        return e
+    low, high = wilson(e.mean, n)
+    return Estimate(e.estimator, e.mean, e.se, low, high, e.n_rated, e.n_answers, e.lam)
 
 
 def _row(base: dict[str, Any], e: Estimate, value: str = "mean") -> dict[str, Any]:
@@ -136,7 +149,7 @@ def failure_modes(data: StudyData, confidence: float) -> list[dict[str, Any]]:
                 if np.isnan(f).all() and np.isnan(y).all():
                     continue
                 w = None if data.weights is None else data.weights[cell]
-                for e in estimates(f, y, w, confidence, (0.0, 1.0)):
+                for e in estimates(f, y, w, confidence, SHARE):
                     if e.n_answers == 0 and e.estimator != "human":
                         continue
                     rows.append(_row({"model": m, "failure_mode": mode, "by": by, "group": group}, e,
@@ -172,7 +185,7 @@ def escalation(data: StudyData, confidence: float) -> tuple[list[dict[str, Any]]
             for name, (f, y) in shares.items():
                 if np.isnan(f[cell]).all() and np.isnan(y[cell]).all():
                     continue
-                for e in estimates(f[cell], y[cell], w, confidence, (0.0, 1.0)):
+                for e in estimates(f[cell], y[cell], w, confidence, SHARE):
                     rows.append(_row({**base, "measure": name, "source": source}, e))
     return rows, source
 

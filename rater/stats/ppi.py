@@ -212,6 +212,23 @@ def panel_mean(f: npt.ArrayLike, *, confidence: float = 0.95, n_rated: int = 0) 
     return _estimate("panel", float(ff.mean()), se, n_rated, int(ff.size), confidence)
 
 
+def wilson(share: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson's score interval for a share seen in ``n`` answers: never zero-width, never outside 0-1.
+
+    A share of 0 in 40 answers is not certainty that the rate is 0:
+
+    >>> low, high = wilson(0.0, 40)
+    >>> round(low, 3), round(high, 3)
+    (0.0, 0.088)
+    """
+    if n <= 0:
+        return math.nan, math.nan
+    z = z_value(confidence)
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def ppi_disjoint(y: npt.ArrayLike, f_rated: npt.ArrayLike, f_unlabelled: npt.ArrayLike, *,
                  lam: float | None = None, confidence: float = 0.95) -> Estimate:
     """The paper's setting: rated answers and a *separate* unlabelled set (the ``ppi-python`` API).

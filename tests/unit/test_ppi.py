@@ -126,3 +126,11 @@ def test_matches_the_ppi_python_reference_where_it_is_installed() -> None:
                                               abs=1e-4)
             assert (ours.ci_low, ours.ci_high) == pytest.approx((float(np.ravel(low)[0]), float(np.ravel(high)[0])),
                                                                 abs=1e-4)
+
+
+def test_wilson_matches_statsmodels() -> None:
+    """Reference values from statsmodels.stats.proportion.proportion_confint(k, n, method='wilson')."""
+    from rater.stats.ppi import wilson
+
+    assert wilson(0 / 40, 40) == pytest.approx((0.0, 0.08762160119728668), abs=1e-12)
+    assert wilson(7 / 31, 31) == pytest.approx((0.11395135561262493, 0.39812418383342063), abs=1e-12)
