@@ -190,6 +190,22 @@ def escalation(data: StudyData, confidence: float) -> tuple[list[dict[str, Any]]
     return rows, source
 
 
+def share_lead(rows: list[dict[str, Any]], trust: list[dict[str, Any]], source: str | None,
+               measure: str) -> str:
+    """The estimator a share of the escalation table leads with.
+
+    From the crisis-direction axis: that axis's trust verdict decides, as for
+    any axis; from failure-mode tags: PPI++ where both judges' and clinicians'
+    tags exist, else whichever source there is.
+    """
+    have = {r["estimator"] for r in rows if r["measure"] == measure and r["mean"] is not None}
+    if source == f"{DIRECTION_AXIS} axis":
+        lead = next((t["leading"] for t in trust if t["axis"] == DIRECTION_AXIS), "ppi")
+        if lead in have:
+            return str(lead)
+    return next((name for name in ("ppi", "human", "panel") if name in have), "ppi")
+
+
 def _direction_indicators(data: StudyData) -> tuple[dict[str, tuple[FloatArray, FloatArray]], str | None]:
     spec = next((a for a in data.axes if a.id == DIRECTION_AXIS), None)
     out: dict[str, tuple[FloatArray, FloatArray]] = {}

@@ -12,6 +12,8 @@ import io
 import re
 from typing import TYPE_CHECKING, Any
 
+from rater.report.estimates import share_lead
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -63,8 +65,8 @@ def escalation_figure(report: Report, seed: int) -> str:
     x = {lv: i for i, lv in enumerate(levels)}
     for ax, (measure, title) in zip(axes, panels, strict=True):
         ax.set_title(title, fontsize=10, loc="left")
-        estimator = leading.get(measure, leading.get("crisis_safety", "ppi")) \
-            if measure == "crisis_safety" else _share_estimator(report, measure)
+        estimator = leading.get("crisis_safety", "ppi") if measure == "crisis_safety" else \
+            share_lead(report.escalation, report.trust, report.escalation_source, measure)
         drawn = False
         for i, m in enumerate(models):
             pts = [r for r in report.escalation if r["model"] == m and r["measure"] == measure
@@ -100,14 +102,6 @@ def escalation_figure(report: Report, seed: int) -> str:
                    bbox_to_anchor=(0.5, 1.08))
     fig.tight_layout()
     return to_svg(fig, "Escalation trade-off by risk level and model")
-
-
-def _share_estimator(report: Report, measure: str) -> str:
-    rows = [r for r in report.escalation if r["measure"] == measure]
-    for name in ("ppi", "human", "panel"):
-        if any(r["estimator"] == name and r["mean"] is not None for r in rows):
-            return name
-    return "ppi"
 
 
 def results_figure(report: Report, seed: int) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from rater.report.estimates import share_lead
 from rater.report.regulators import REGULATORS, limits
 
 if TYPE_CHECKING:
@@ -151,7 +152,8 @@ def _escalation(report: Report, svg: str, traced: Any) -> str:
         for lv in report.risk_levels:
             cells = []
             for measure in measures:
-                want = leading.get(measure, "ppi") if measure in leading else _share_lead(rows, measure)
+                want = leading.get(measure, "ppi") if measure in ("crisis_safety", "protocol_fidelity") \
+                    else share_lead(rows, report.trust, report.escalation_source, measure)
                 row = next((r for r in rows if r["model"] == m and r["risk_level"] == lv
                             and r["measure"] == measure and r["estimator"] == want), None)
                 fmt = ".2f" if measure in ("crisis_safety", "protocol_fidelity") else ".0%"
@@ -170,13 +172,6 @@ from: {_e(source)}. Bars are {report.provenance['confidence']:.0%} intervals.</f
 <tbody>{''.join(body)}</tbody></table>
 {traced('Table: escalation.csv (all estimators).')}
 </section>"""
-
-
-def _share_lead(rows: list[dict[str, Any]], measure: str) -> str:
-    for name in ("ppi", "human", "panel"):
-        if any(r["measure"] == measure and r["estimator"] == name and r["mean"] is not None for r in rows):
-            return name
-    return "ppi"
 
 
 def _results(report: Report, svg: str, traced: Any) -> str:
