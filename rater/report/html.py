@@ -124,7 +124,7 @@ def _header(report: Report) -> str:
 <h1>Evaluation report: {_e(', '.join(p['answer_models']))}</h1>
 <p class="muted">Database <code>{_e(p['database'])}</code> · {counts['answers']:,} answers ·
 {counts['judgments']:,} judgments by {judges} · {counts['ratings']:,} clinician ratings by
-{counts['raters_with_ratings']} raters · rubric {_e(p['rubric']['name'])} {_e(p['rubric']['label'])}
+{counts['raters_with_ratings']} rater{'' if counts['raters_with_ratings'] == 1 else 's'} · rubric {_e(p['rubric']['name'])} {_e(p['rubric']['label'])}
 (<code>{_e(p['rubric']['hash'][:12])}</code>) · panel aggregate {_e(p['panel_aggregate'])} ·
 {'calibration ' + _e(cal['id']) + ' (' + _e(cal['method']) + ', <code>' + _e(str(cal['hash'])[:12]) + '</code>)'
  if cal else 'no calibration (raw panel)'} · inclusion weights: {_e(p['inclusion_weights'])}.</p>
