@@ -5,7 +5,9 @@ Files written to the export folder (default ``exports/``):
 ``ratings.csv``
     One row per human rating and axis, both phases (``phase`` is ``blind``,
     ``revised`` or ``unknown`` for imports), with the answer's model and the
-    scenario's modality, step, severity, risk level and demographic group.
+    scenario's modality, step, severity, risk level and demographic group, and
+    the rater's failure-mode tags (``failure_modes``, a JSON list; empty when
+    the checklist was never confirmed).
 ``judge_scores.csv``
     One row per judge score and axis, same scenario fields, with the score
     of the newest calibration beside the raw one (``calibrated_score``, empty
@@ -95,6 +97,10 @@ RATINGS = _Table(
     scores=(("rating_id", "sc.rating_id", "int"), ("axis", "sc.axis", "text"),
             ("score", _SCORE.format("sc.score"), "float"), ("rationale", "sc.rationale", "text")),
     after=(("note", "g.note", "text"), ("flags", "g.flags", "text"),
+           # JSON list of the clinician's failure-mode tags; empty: the checklist was never confirmed.
+           ("failure_modes", "CASE WHEN g.failure_modes_checked = 1 THEN (SELECT json_group_array("
+            "failure_mode) FROM (SELECT failure_mode FROM rating_failure_modes WHERE rating_id = g.id "
+            "ORDER BY 1)) END", "text"),
            ("seconds_spent", "g.seconds_spent", "float"), ("rubric_version", "g.rubric_version", "int"),
            ("source", "g.source", "text"), ("created_at", "g.created_at", "text"),
            ("updated_at", "g.updated_at", "text")),

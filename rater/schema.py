@@ -278,6 +278,32 @@ CREATE INDEX serve_sessions_open ON serve_sessions (ended_at);
 """
 
 
+# Clinicians' failure-mode tags (the rating form's checklist of taxonomy.yaml's
+# failure modes). ``failure_modes_checked`` = 1 once the rater has confirmed the
+# checklist for that rating, so no tag then means "none seen"; NULL: never
+# asked (older ratings, imports). Tags added or removed land in the rating's
+# history like every other change.
+V_TAGS = f"""
+CREATE TABLE rating_failure_modes (
+    rating_id    INTEGER NOT NULL REFERENCES ratings (id),
+    failure_mode TEXT NOT NULL,
+    PRIMARY KEY (rating_id, failure_mode)
+);
+ALTER TABLE ratings ADD COLUMN failure_modes_checked INTEGER CHECK (failure_modes_checked IN (0, 1));
+CREATE TRIGGER rating_failure_modes_added AFTER INSERT ON rating_failure_modes
+BEGIN
+    INSERT INTO rating_history (rating_id, changed_by, changed_at, via, axis, field, old_value, new_value)
+    SELECT NEW.rating_id, r.rater_id, {NOW}, r.source, NULL, 'failure_mode', NULL, json_quote(NEW.failure_mode)
+    FROM ratings r WHERE r.id = NEW.rating_id;
+END;
+CREATE TRIGGER rating_failure_modes_removed AFTER DELETE ON rating_failure_modes
+BEGIN
+    INSERT INTO rating_history (rating_id, changed_by, changed_at, via, axis, field, old_value, new_value)
+    SELECT OLD.rating_id, r.rater_id, {NOW}, r.source, NULL, 'failure_mode', json_quote(OLD.failure_mode), NULL
+    FROM ratings r WHERE r.id = OLD.rating_id;
+END;
+"""
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def run(conn: sqlite3.Connection) -> None:
         # executescript would COMMIT the surrounding transaction; run statement by statement.
@@ -310,4 +336,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(V3),
     _script(V4),
     _script(V_SERVE),
+    _script(V_TAGS),
 ]

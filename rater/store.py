@@ -340,6 +340,38 @@ class Store:
             "WHERE h.rating_id = ? ORDER BY h.id", (rating_id,))
         return [dict(r) for r in rows]
 
+    def set_failure_modes(self, rating_id: int, modes: Iterable[str]) -> None:
+        """Record the failure modes a rater saw in an answer (the checklist confirmed: none is "none seen").
+
+        Modes must be taxonomy.yaml's; tags added or removed are written to the
+        rating's history by the schema's triggers.
+        """
+        from rater.taxonomy import load_taxonomy
+
+        wanted = set(modes)
+        known = load_taxonomy().failure_modes
+        bad = sorted(wanted - set(known))
+        if bad:
+            raise RaterError(Problem(f"unknown failure mode(s) {', '.join(bad)}", field="failure_modes",
+                                     fix=f"use {', '.join(known)}"))
+        with self.write():
+            have = {r[0] for r in self.conn.execute(
+                "SELECT failure_mode FROM rating_failure_modes WHERE rating_id = ?", (rating_id,))}
+            self.conn.executemany("DELETE FROM rating_failure_modes WHERE rating_id = ? AND failure_mode = ?",
+                                  [(rating_id, m) for m in sorted(have - wanted)])
+            self.conn.executemany("INSERT INTO rating_failure_modes (rating_id, failure_mode) VALUES (?, ?)",
+                                  [(rating_id, m) for m in sorted(wanted - have)])
+            self.conn.execute("UPDATE ratings SET failure_modes_checked = 1, updated_at = ? WHERE id = ?",
+                              (now(), rating_id))
+
+    def failure_modes(self, rating_id: int) -> tuple[frozenset[str], bool]:
+        """A rating's failure-mode tags, and whether its rater confirmed the checklist."""
+        row = self.conn.execute("SELECT failure_modes_checked FROM ratings WHERE id = ?",
+                                (rating_id,)).fetchone()
+        tags = frozenset(r[0] for r in self.conn.execute(
+            "SELECT failure_mode FROM rating_failure_modes WHERE rating_id = ?", (rating_id,)))
+        return tags, bool(row and row[0])
+
     # -- summaries ------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:

@@ -14,7 +14,7 @@ from rater.cli import cli
 from tests.conftest import FIXTURES, RESPONSES_CSV
 
 ROOT = Path(__file__).parents[2]
-HEAVY = ("textual", "litellm", "pandas", "sqlite_utils", "numpy")
+HEAVY = ("textual", "litellm", "pandas", "sqlite_utils", "numpy", "matplotlib")
 
 
 def command_paths(group: click.Group = cli, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

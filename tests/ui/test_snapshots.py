@@ -32,3 +32,7 @@ def test_sibling_view(snap_compare, make_app):
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(100, 32), run_before=open_a1)
+
+
+def test_failure_mode_checklist(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=(100, 32), press=["f", "down", "space"])

@@ -39,6 +39,7 @@ class RatingScreen(Screen[None]):
         Binding("e", "scenario_key", "Scenario key", id="scenario_key"),
         Binding("v", "siblings", "Siblings", id="siblings"),
         Binding("a", "app.agreement", "Agreement", id="agreement"),
+        Binding("f", "failure_modes", "Failure modes", id="failure_modes"),
         Binding("pagedown", "scroll('answer', 1)", "Scroll answer", id="answer_down", show=False),
         Binding("pageup", "scroll('answer', -1)", "Scroll answer", id="answer_up", show=False),
         Binding("shift+pagedown", "scroll('context', 1)", "Scroll context", id="context_down", show=False),
@@ -60,6 +61,8 @@ class RatingScreen(Screen[None]):
         self.opened_at = time.monotonic()
         self._ready_sent = False
         self._drafted = False
+        # Failure-mode ticks made before the rating they belong to is saved, by answer.
+        self._pending_modes: dict[str, frozenset[str]] = {}
 
     @property
     def rater_app(self) -> RaterApp:
@@ -216,10 +219,11 @@ class RatingScreen(Screen[None]):
             self.notify(problems[0], severity="warning", markup=False)
             return
         try:
-            self.session.save(view, event.form, seconds_spent=time.monotonic() - self.opened_at)
+            rating_id = self.session.save(view, event.form, seconds_spent=time.monotonic() - self.opened_at)
         except RaterError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
+        self._save_modes(view, rating_id)
         if view.phase == "blind":
             self.show_answer(self.session.after_blind_save(view))
             self.notify("Blind rating saved. The judges are now shown: revise if you wish, "
@@ -236,10 +240,11 @@ class RatingScreen(Screen[None]):
                         severity="warning", markup=False)
             return
         try:
-            self.session.save(view, form, seconds_spent=None)
+            rating_id = self.session.save(view, form, seconds_spent=None)
         except RaterError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
+        self._save_modes(view, rating_id)
         self.notify(f"{view.label} saved.", markup=False)
         self._draw_progress()
 
@@ -282,6 +287,39 @@ class RatingScreen(Screen[None]):
         """Page the answer, the scenario or the judges' panel (none of them takes focus)."""
         scroll = self.query_one(f"#{panel}-scroll", VerticalScroll)
         (scroll.scroll_page_down if step > 0 else scroll.scroll_page_up)(animate=False)
+
+    def _save_modes(self, view: AnswerView, rating_id: int) -> None:
+        modes = self._pending_modes.pop(view.response_id, None)
+        if modes is not None:
+            self.session.store.set_failure_modes(rating_id, modes)
+
+    def action_failure_modes(self) -> None:
+        """The failure-mode checklist for this answer; ticks are saved with (or onto) this phase's rating."""
+        if self.view is None:
+            return
+        from rater import failure_modes as fm
+        from rater.ui.screens.failure_modes import FailureModesScreen
+
+        view, session = self.view, self.session
+        visible = view.phase != "blind"
+        ticked = self._pending_modes.get(view.response_id)
+        if ticked is None:
+            ticked = fm.tags_for(session.store, session.rater_id, view.response_id)
+
+        def chosen(modes: frozenset[str] | None) -> None:
+            if modes is None:
+                return
+            rating_id = fm.rating_for(session.store, session.rater_id, view.response_id, visible)
+            what = ", ".join(sorted(modes)).replace("_", " ") or "none seen"
+            if rating_id is None:
+                self._pending_modes[view.response_id] = modes
+                self.notify(f"Failure modes ({what}) will be saved with this rating.", markup=False)
+            else:
+                session.store.set_failure_modes(rating_id, modes)
+                self.notify(f"Failure modes saved: {what}.", markup=False)
+
+        self.app.push_screen(FailureModesScreen(fm.checklist(view.scenario.modality), ticked,
+                                                answer=view.label), chosen)
 
     def action_siblings(self) -> None:
         if self.view is None:
