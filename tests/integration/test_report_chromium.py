@@ -14,7 +14,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -36,7 +36,7 @@ def _binary(*names: str) -> str | None:
     return None
 
 
-def _missing(reason: str) -> None:
+def _missing(reason: str) -> NoReturn:
     """Skip where the browser is missing, but fail in CI, which installs it (RATER_REQUIRE_BROWSER=1)."""
     if os.environ.get("RATER_REQUIRE_BROWSER") == "1":
         pytest.fail(f"{reason} (.ci/run installs it)")
