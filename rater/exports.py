@@ -3,8 +3,9 @@
 Files written to the export folder (default ``exports/``):
 
 ``ratings.csv``
-    One row per human rating and axis, both phases (``phase`` is ``blind``,
-    ``revised`` or ``unknown`` for imports), with the answer's model and the
+    One row per human rating and axis, every phase (``phase`` is ``blind``,
+    ``revised`` after the reveal, ``shown`` when the judges were on screen from
+    the start, or ``unknown`` for imports; see rater.phases), with the answer's model and the
     scenario's modality, step, severity, risk level and demographic group.
 ``judge_scores.csv``
     One row per judge score and axis, same scenario fields, with the score
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from rater.atomic import replacing
 from rater.errors import Problem, RaterError
+from rater.phases import phase_sql
 
 if TYPE_CHECKING:
     from rater.stats.agreement import Report
@@ -90,8 +92,7 @@ RATINGS = _Table(
     scores_from="FROM rating_scores sc ORDER BY sc.rating_id, sc.axis",
     before=(("rating_id", "g.id", "int"), ("rater", "r.name", "text"), ("rater_role", "r.role", "text"),
             ("response_id", "g.response_id", "text"), *_SCENARIO,
-            ("phase", "CASE g.judges_visible WHEN 0 THEN 'blind' WHEN 1 THEN 'revised' ELSE 'unknown' END",
-             "text")),
+            ("phase", phase_sql("g"), "text")),
     scores=(("rating_id", "sc.rating_id", "int"), ("axis", "sc.axis", "text"),
             ("score", _SCORE.format("sc.score"), "float"), ("rationale", "sc.rationale", "text")),
     after=(("note", "g.note", "text"), ("flags", "g.flags", "text"),

@@ -8,10 +8,12 @@ session composes as ``session.queue``.
 
 Blinding. The model's name is hidden unless asked for; answers are
 labelled by rowid ("Answer 4711"), which is stable across raters and
-sessions, so two clinicians can talk about the same answer. In blind mode
-the judges are hidden until the rater saves (``judges_visible = 0``); the
+sessions, so two clinicians can talk about the same answer. By default
+(blind) the judges are hidden until the rater saves (``judges_visible = 0``); the
 rating shown after the reveal is saved as a second row
-(``judges_visible = 1``), so anchoring can be measured.
+(``judges_visible = 1``), so anchoring can be measured. With
+``blind=False`` (`rater rate --show-judges`) the judges are shown from the
+start and each rating records so (see rater.phases).
 """
 
 from __future__ import annotations
@@ -98,7 +100,7 @@ class AnswerView:
 class RatingSession:
     """One rater's session on one database: loading answers, drafts and saving; ``queue`` is their order."""
 
-    def __init__(self, store: Store, rater_id: int, *, blind: bool = False,
+    def __init__(self, store: Store, rater_id: int, *, blind: bool = True,
                  show_models: bool = False) -> None:
         self.store = store
         self.rater_id = rater_id
@@ -168,11 +170,12 @@ class RatingSession:
         scenario = Scenario.from_content(json.loads(row["content"]), row["source"])
         response_id = row["id"]
         phases = self._saved_phases(response_id)
-        if not self.blind:
-            phase: Phase = "open"
+        if 0 in phases or (self.blind and 1 in phases):
+            # A blind rating exists: with the judges shown, any change is a revision of it.
+            phase: Phase = "revise"
             key: int | None = 1
-        elif 0 in phases or 1 in phases:
-            phase, key = "revise", 1
+        elif not self.blind:
+            phase, key = "open", 1
         else:
             phase, key = "blind", 0
         rating_id = phases.get(key)
@@ -279,7 +282,9 @@ class RatingSession:
                 rater_id=self.rater_id, response_id=view.response_id,
                 scores={a: AxisScore(form.scores[a]) for a in self.rubric.axis_ids},
                 rubric_version=self.rubric_version, judges_visible=visible, note=form.note,
-                flags=sorted(form.flags), seconds_spent=seconds_spent, source="app")
+                flags=sorted(form.flags), seconds_spent=seconds_spent, source="app",
+                # A revision keeps what its row says (a new one is told apart by its blind rating).
+                shown_from_start={"open": True, "blind": False}.get(view.phase))
             self.store.conn.execute("DELETE FROM drafts WHERE rater_id = ? AND response_id = ?",
                                     (self.rater_id, view.response_id))
         self.queue.mark_rated(view.rowid)

@@ -292,18 +292,21 @@ class Store:
     def save_rating(self, *, rater_id: int, response_id: str, scores: Mapping[str, AxisScore],
                     rubric_version: int, judges_visible: bool | None, note: str | None = None,
                     flags: Sequence[str] | None = None, seconds_spent: float | None = None,
-                    source: str = "app") -> int:
+                    source: str = "app", shown_from_start: bool | None = None) -> int:
         """Create or update one rating in one committed transaction; returns its id.
 
         Axes not in ``scores``, and a note or flags given as None, keep their
         stored values. Changes land in ``rating_history`` through the schema's
-        triggers.
+        triggers. ``shown_from_start``: True for a rating made with the judges on screen
+        from the start (`rater rate --show-judges`), False for one made in the blind
+        flow, None when not known (see rater.phases).
         """
         bad = sorted(set(flags or ()) - set(FLAGS))
         if bad:
             raise RaterError(Problem(f"unknown flag(s) {', '.join(bad)}", field="flags",
                                      fix=f"use {', '.join(FLAGS)}"))
         visible = None if judges_visible is None else int(judges_visible)
+        shown = None if shown_from_start is None else int(shown_from_start)
         flags_json = None if flags is None else json.dumps(sorted(set(flags)))
         stamp = now()
         with self.write():
@@ -314,17 +317,18 @@ class Store:
             if row is None:
                 rating_id = int(self.conn.execute(
                     "INSERT INTO ratings (rater_id, response_id, judges_visible, rubric_version, "
-                    "note, flags, seconds_spent, source, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "note, flags, seconds_spent, source, created_at, updated_at, "
+                    "judges_shown_from_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (rater_id, response_id, visible, rubric_version, note or "",
-                     flags_json or "[]", seconds_spent, source, stamp, stamp)).lastrowid or 0)
+                     flags_json or "[]", seconds_spent, source, stamp, stamp, shown)).lastrowid or 0)
             else:
                 rating_id = int(row[0])
                 self.conn.execute(
                     "UPDATE ratings SET source = ?, rubric_version = ?, note = coalesce(?, note), "
                     "flags = coalesce(?, flags), seconds_spent = coalesce(?, seconds_spent), "
+                    "judges_shown_from_start = coalesce(?, judges_shown_from_start), "
                     "updated_at = ? WHERE id = ?",
-                    (source, rubric_version, note, flags_json, seconds_spent, stamp, rating_id))
+                    (source, rubric_version, note, flags_json, seconds_spent, shown, stamp, rating_id))
             self.conn.executemany(
                 "INSERT INTO rating_scores (rating_id, axis, score, rationale) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (rating_id, axis) DO UPDATE SET score = excluded.score, "

@@ -188,6 +188,8 @@ def calibrate(db_path: str | None, phase: str, level: str | None, n_boot: int, s
         result.created_at = now()
     cal.write_file(result, out_path)
     _demo_banner(store)
+    for note in tidy.notes:  # e.g. ratings this phase leaves out (rater.phases.left_out)
+        click.secho(f"note: {note}", fg="yellow", err=as_json)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return

@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rater.errors import Problem, RaterError
+from rater.phases import left_out
 from rater.tabular import cell_score, cell_text, read_rows
 
 if TYPE_CHECKING:
@@ -181,7 +182,7 @@ def from_store(store: Store, phase: str = "blind") -> TidyScores:
         scores[column] = scores[column].astype("category")
     scores["score"] = pd.to_numeric(scores["score"], errors="coerce").astype(np.float64)
     axes = [AxisInfo(a.id, a.level, tuple(float(v) for v in a.values), a.name) for a in rubric.axes]
-    tidy = TidyScores(scores, _store_units(store), axes, store.path, phase)
+    tidy = TidyScores(scores, _store_units(store), axes, store.path, phase, left_out(store, phase))
     stray = sorted(set(scores["axis"].unique()) - {a.id for a in axes})
     if stray:
         tidy.notes.append(f"left out scores on axes not in the current rubric: {', '.join(stray)}")
