@@ -126,7 +126,9 @@ class RatingSession:
             row = self.store.conn.execute("SELECT rowid FROM responses WHERE id = ?", (last,)).fetchone()
             if row is not None:
                 rowid = int(row[0])
-                if (rowid not in self.queue.rated or self._draft(last) is not None
+                if not self.queue.holds(rowid):
+                    return self.queue.next_todo()  # no longer in their queue (e.g. a study began)
+                if (rowid not in self.queue.done or self._draft(last) is not None
                         or self._awaits_revision(last)):
                     return rowid
                 return self.queue.next_todo(rowid)

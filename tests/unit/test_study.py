@@ -1,0 +1,226 @@
+"""The study design (rater.study) and scenario-blocked queues: every property the study lead relies on."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rater import study
+from rater.cli import cli
+from rater.commands.study import STRATIFY_FIELDS
+from rater.demo import build_demo
+from rater.errors import RaterError
+from rater.queue import RaterQueue, queue_listing, queue_seed
+from rater.store import Store
+from tests import simdata
+
+STRATA = ("model", "modality", "risk_level")
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory) -> Path:
+    """A generated database of 2,136 answers (4 models x 89 scenarios x 6 samples), three judges."""
+    path = tmp_path_factory.mktemp("big") / "big.db"
+    simdata.build(Store.open(path)).close()
+    return path
+
+
+@pytest.fixture
+def big_store(big: Path, tmp_path: Path) -> Store:
+    copy = tmp_path / "big.db"
+    copy.write_bytes(big.read_bytes())
+    s = Store.open(copy)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Store:
+    s = build_demo(tmp_path / "demo.db")
+    yield s
+    s.close()
+
+
+def design_of(store: Store) -> dict:
+    """The stored design: per answer its stratum, family, probability and raters."""
+    sid = study.current_study(store).id
+    out = {r[0]: {"stratum": r[1], "family": r[2], "p": r[3], "raters": set()} for r in store.conn.execute(
+        "SELECT response_id, stratum, family, inclusion_prob FROM study_answers WHERE study_id = ?", (sid,))}
+    for rid, name in store.conn.execute(
+            "SELECT a.response_id, r.name FROM assignments a JOIN raters r ON r.id = a.rater_id "
+            "WHERE a.study_id = ?", (sid,)):
+        out[rid]["raters"].add(name)
+    return out
+
+
+def check_properties(store: Store, k: int, n: int) -> study.Design:
+    design = study.describe(store)
+    d = design_of(store)
+    # exactly K raters on every chosen answer
+    assert all(len(v["raters"]) == k for v in d.values())
+    # families whole, with the same raters
+    by_family = defaultdict(list)
+    for v in d.values():
+        by_family[v["family"]].append(v)
+    every = defaultdict(int)
+    for a in study.answers(store):
+        every[a.family] += 1
+    for fam, members in by_family.items():
+        assert len(members) == every[fam], fam
+        assert len({frozenset(m["raters"]) for m in members}) == 1
+    # every stratum represented, each near its proportional share (within one family)
+    total = sum(of for _, of in design.strata.values())
+    for stratum, (got, of) in design.strata.items():
+        assert got >= 1, stratum
+        if got > design.max_family:
+            assert abs(got - design.answers * of / total) <= design.max_family, stratum
+    # balanced
+    assert design.spread <= design.max_family
+    return design
+
+
+def test_assign_on_the_demo_meets_every_property(demo):
+    design = study.assign(demo, ["A", "B", "C", "D"], 2, 40, STRATA, seed=3)
+    check_properties(demo, 2, 40)
+    assert abs(design.answers - 40) <= design.max_family
+    assert {r[0] for r in demo.conn.execute("SELECT name FROM raters")} >= {"A", "B", "C", "D"}
+
+
+def test_assign_on_2000_answers_meets_every_property(big_store):
+    design = study.assign(big_store, ["A", "B", "C", "D"], 2, 1000, STRATA, seed=3)
+    check_properties(big_store, 2, 1000)
+    assert abs(design.answers - 1000) <= 2 * design.max_family
+
+
+def test_each_rater_queue_holds_exactly_their_assignment_in_scenario_blocks(big_store):
+    study.assign(big_store, ["A", "B", "C"], 2, 400, STRATA, seed=5)
+    d = design_of(big_store)
+    for name in ("A", "B", "C"):
+        rid = big_store.rater_id(name)
+        rows = queue_listing(big_store, rid)
+        assert {r["response_id"] for r in rows} == {k for k, v in d.items() if name in v["raters"]}
+        assert [r["position"] for r in rows] == list(range(1, len(rows) + 1))
+        # one block per scenario: a scenario never comes back once left
+        seen, last = set(), None
+        for r in rows:
+            if r["scenario_id"] != last:
+                assert r["scenario_id"] not in seen
+                seen.add(r["scenario_id"])
+                last = r["scenario_id"]
+
+
+def test_block_position_and_random_order_inside_blocks(big_store):
+    rid = big_store.ensure_rater("solo")
+    q = RaterQueue(big_store, rid, queue_seed(big_store, rid))
+    first = q.order[0]
+    place, size = q.block(first)
+    assert place == 1 and size == 24  # 4 models x 6 samples of one scenario
+    assert q.block(q.order[1]) == (2, 24)
+    # models are mixed inside the block, not one model's samples first
+    models = [big_store.conn.execute("SELECT model FROM responses WHERE rowid = ?", (r,)).fetchone()[0]
+              for r in q.order[:24]]
+    assert models != sorted(models)
+    # another rater has another order of blocks
+    other = big_store.ensure_rater("other")
+    with big_store.write():
+        big_store.conn.execute("UPDATE raters SET queue_seed = 12345 WHERE id = ?", (other,))
+    assert RaterQueue(big_store, other, queue_seed(big_store, other)).order[:24] != q.order[:24]
+
+
+def test_without_a_study_every_rater_queue_holds_every_answer(demo):
+    rid = demo.ensure_rater("new")
+    assert len(queue_listing(demo, rid)) == demo.conn.execute("SELECT count(*) FROM responses").fetchone()[0]
+
+
+def test_extending_never_moves_ratings_already_made(big_store):
+    study.assign(big_store, ["A", "B", "C", "D"], 2, 300, STRATA, seed=1)
+    before = design_of(big_store)
+    # Each rater rates the first half of their queue.
+    made = set()
+    for name in ("A", "B", "C", "D"):
+        rows = queue_listing(big_store, big_store.rater_id(name))
+        ids = [r["response_id"] for r in rows[: len(rows) // 2]]
+        simdata.rate(big_store, name, ids)
+        made |= {(name, i) for i in ids}
+    design = study.assign(big_store, ["A", "B", "C", "D", "E"], 2, 600, STRATA)
+    assert design.added_answers > 0 and "E" in design.loads
+    design = study.add_rater(big_store, "F")
+    after = design_of(big_store)
+    assert set(before) <= set(after)
+    for name, rid in made:
+        assert name in after[rid]["raters"]
+    check_properties(big_store, 2, 600)
+    assert design.loads["F"] > 0
+
+
+def test_assign_refuses_what_it_cannot_do_and_changes_nothing(big_store):
+    with pytest.raises(RaterError, match="cannot rate each answer 3 times"):
+        study.assign(big_store, ["A", "B"], 3, 100)
+    with pytest.raises(RaterError, match="cannot stratify by colour"):
+        study.assign(big_store, ["A", "B"], 2, 100, ["colour"])
+    assert study.current_study(big_store) is None
+    study.assign(big_store, ["A", "B"], 2, 100, seed=1)
+    with pytest.raises(RaterError, match="same options"):
+        study.assign(big_store, ["A", "B"], 2, 200, ["model"])
+    with pytest.raises(RaterError, match="never shrinks"):
+        study.assign(big_store, ["A", "B"], 2, 10)
+
+
+def test_disagreement_strategy_draws_where_judges_disagree_and_weights_back(big_store):
+    spread = study.judge_spread(big_store)
+    study.assign(big_store, ["A", "B", "C"], 2, 500, ("model",), seed=2, strategy="disagreement")
+    d = design_of(big_store)
+    chosen = sum(spread[r] for r in d) / len(d)
+    population = sum(spread.values()) / len(spread)
+    assert chosen > population
+    weights = study.inclusion_weights(big_store)
+    assert set(weights) == set(d) and all(w >= 1 for w in weights.values())
+    # Horvitz-Thompson: the weights add up to about the number of answers in the database
+    assert sum(weights.values()) == pytest.approx(len(spread), rel=0.15)
+    # and the weighted mean spread estimates the population mean
+    weighted = sum(weights[r] * spread[r] for r in d) / sum(weights.values())
+    assert abs(weighted - population) < abs(chosen - population)
+
+
+def test_no_study_no_weights(demo):
+    assert study.inclusion_weights(demo) == {}
+
+
+def test_cli_assign_queue_and_show(big: Path, tmp_path: Path):
+    path = tmp_path / "c.db"
+    path.write_bytes(big.read_bytes())
+    runner = CliRunner()
+    out = runner.invoke(cli, ["study", "assign", "--db", str(path), "--raters", "A,B,C,D", "--per-answer",
+                              "2", "--answers", "300", "--stratify", "model,risk_level", "--seed", "4"])
+    assert out.exit_code == 0, out.output
+    assert "max - min" in out.output
+    res = runner.invoke(cli, ["queue", "--db", str(path), "--rater", "A", "--json"])
+    rows = json.loads(res.output)
+    assert rows and set(rows[0]) == {"position", "response_id", "scenario_id", "status"}
+    assert {r["status"] for r in rows} == {"todo"}
+    bad = runner.invoke(cli, ["study", "assign", "--db", str(path), "--raters", "A", "--per-answer", "3",
+                              "--answers", "300", "--stratify", "model,risk_level"])
+    assert bad.exit_code == 2 and "error:" in bad.output
+
+
+def test_cli_stratify_choices_match_the_engine():
+    assert STRATIFY_FIELDS == study.STRATIFY_FIELDS
+
+
+def test_pareto_draw_hits_its_probabilities_and_the_answer_count():
+    import numpy as np
+
+    sizes = [6, 6, 12, 6, 18, 6, 6, 12]
+    probs = study.answer_probabilities([1, 2, 3, 4, 0.5, 6, 1, 1], sizes, 30)
+    assert sum(p * s for p, s in zip(probs, sizes, strict=True)) == pytest.approx(30) and max(probs) <= 1
+    rng = np.random.default_rng(0)
+    counts = np.zeros(len(probs))
+    for _ in range(4000):
+        drawn = study.pareto_draw(probs, sizes, 30, rng)
+        assert abs(sum(sizes[i] for i in drawn) - 30) <= max(sizes) / 2
+        counts[drawn] += 1
+    assert np.allclose(counts / 4000, probs, atol=0.08)
