@@ -173,12 +173,19 @@ def calibrate(db_path: str | None, phase: str, level: str | None, n_boot: int, s
         return
     tidy, store = _load(db_path, scores_path, phase)
     rubric = None
+    weights: dict[str, float] = {}
     if store is not None:
+        from rater.study import inclusion_weights
+
         version, rub = store.rubric()
         rubric = {"version": version, "label": rub.label, "hash": rub.hash}
+        weights = inclusion_weights(store)
+        if weights:
+            tidy.notes.append(f"fits weighted by 1 / inclusion probability of the study's "
+                              f"{len(weights):,} answers")
     result = cal.calibrate(tidy, method=method, folds=folds, seed=seed, consensus=consensus,
                            panel=_panel(panel, store, consensus), n_boot=n_boot,
-                           confidence=confidence, level=level, rubric=rubric)
+                           confidence=confidence, level=level, rubric=rubric, weights=weights)
     stored = None
     if store is not None and scores_path is None:
         stored = cal.save(store, result)

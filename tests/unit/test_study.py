@@ -224,3 +224,33 @@ def test_pareto_draw_hits_its_probabilities_and_the_answer_count():
         assert abs(sum(sizes[i] for i in drawn) - 30) <= max(sizes) / 2
         counts[drawn] += 1
     assert np.allclose(counts / 4000, probs, atol=0.08)
+
+
+def test_calibration_fits_are_weighted_by_inclusion():
+    import numpy as np
+
+    from rater.stats.calibration import fit_isotonic, fit_linear
+
+    x = np.array([1.0, 2, 3, 4, 5, 5])
+    y = np.array([1.0, 2, 3, 4, 5, 1])
+    # the last pair was drawn with probability 1/100 less often than it should count: weight it up
+    light = fit_linear(x, y, np.array([1.0, 1, 1, 1, 1, 0.001]))
+    heavy = fit_linear(x, y, np.array([1.0, 1, 1, 1, 1, 100]))
+    assert light[1] == pytest.approx(1.0, abs=0.01) and heavy[1] < 0.5
+    _, iso = fit_isotonic(x, y, np.array([1.0, 1, 1, 1, 1, 3]))
+    assert iso[-1] == pytest.approx(2.5)  # unweighted: 3.25
+
+
+def test_calibrate_cli_weights_a_study(big: Path, tmp_path: Path):
+    path = tmp_path / "w.db"
+    path.write_bytes(big.read_bytes())
+    store = Store.open(path)
+    study.assign(store, ["A", "B"], 2, 120, ("model",), seed=1, strategy="disagreement")
+    for name in ("A", "B"):
+        simdata.rate(store, name, [r["response_id"] for r in queue_listing(store, store.rater_id(name))])
+    store.close()
+    out = CliRunner().invoke(cli, ["calibrate", "--db", str(path), "--bootstrap", "20", "--seed", "1",
+                                   "--out", str(tmp_path / "cal.json")])
+    assert out.exit_code == 0, out.output
+    assert "weighted by 1 / inclusion probability" in out.output
+    assert json.loads((tmp_path / "cal.json").read_text())["weights"]
