@@ -292,6 +292,48 @@ class RatingSession:
         self.queue.mark_rated(view.rowid)
         return rating_id
 
+    def skip(self, view: AnswerView, reason: str, note: str = "") -> None:
+        """Skip the answer with a reason (rater.store.SKIP_REASONS); it counts as done, not rated."""
+        self.store.save_skip(rater_id=self.rater_id, response_id=view.response_id, reason=reason, note=note)
+        self.queue.mark_skipped(view.rowid)
+
+    def skip_reason(self, view: AnswerView) -> str | None:
+        """The reason this rater skipped the answer, None if they did not."""
+        row = self.store.conn.execute("SELECT reason FROM skips WHERE rater_id = ? AND response_id = ?",
+                                      (self.rater_id, view.response_id)).fetchone()
+        return None if row is None else str(row[0])
+
+    def median_seconds(self) -> float | None:
+        """The median time this rater spent on a rating in the app (each answer once), None before any."""
+        return median_seconds(self.store, self.rater_id)
+
     def after_blind_save(self, view: AnswerView) -> AnswerView:
         """The same answer with the judges revealed and the blind rating in the form, to revise."""
         return self.open(view.rowid, remember=False)
+
+
+def median_seconds(store: Store, rater_id: int) -> float | None:
+    """A rater's median seconds per answer (blind and revision of one answer added up), None if unknown."""
+    times = sorted(float(r[0]) for r in store.conn.execute(
+        "SELECT sum(seconds_spent) FROM ratings WHERE rater_id = ? AND seconds_spent IS NOT NULL "
+        "GROUP BY response_id", (rater_id,)))
+    if not times:
+        return None
+    mid = len(times) // 2
+    return times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
+
+
+def time_left(seconds: float) -> str:
+    """A short estimate of time left: '~45m', '~3h10m', '~2d4h' (fits the app's top line).
+
+    >>> time_left(59), time_left(2700), time_left(11400), time_left(190000)
+    ('~1m', '~45m', '~3h10m', '~2d4h')
+    """
+    minutes = max(1, round(seconds / 60))
+    if minutes < 60:
+        return f"~{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"~{hours}h{minutes:02d}m" if minutes else f"~{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"~{days}d{hours}h"

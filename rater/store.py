@@ -35,6 +35,13 @@ if TYPE_CHECKING:
 DEFAULT_DB = "rater.db"
 BUSY_TIMEOUT_MS = 10_000
 FLAGS = ("unsafe", "unsure", "rubric_gap")
+SKIP_REASONS = {
+    "broken_answer": "broken answer",
+    "outside_expertise": "outside my expertise",
+    "conflict_of_interest": "conflict of interest",
+    "other": "other (say why in a note)",
+}
+"""Why a rater may skip an answer (the key is stored, the text shown); 'other' needs a note."""
 
 
 def now() -> str:
@@ -336,6 +343,28 @@ class Store:
                 "WHERE score IS NOT excluded.score OR rationale IS NOT excluded.rationale",
                 [(rating_id, axis, s.score, s.rationale) for axis, s in scores.items()])
         return rating_id
+
+    def save_skip(self, *, rater_id: int, response_id: str, reason: str, note: str = "") -> None:
+        """Record that a rater skips an answer, with a reason (and a note, required for 'other').
+
+        A skip counts as done in the rater's queue, not as a rating; skipping
+        again replaces the reason and note. The rater's draft of the answer is
+        dropped: a note without a complete rating is kept only through a skip.
+        """
+        note = note.strip()
+        if reason not in SKIP_REASONS:
+            raise RaterError(Problem(f"unknown skip reason {reason!r}", field="reason",
+                                     fix=f"use {', '.join(SKIP_REASONS)}"))
+        if reason == "other" and not note:
+            raise RaterError(Problem("a skip for another reason needs a note saying why", field="note"))
+        with self.write():
+            self.conn.execute(
+                "INSERT INTO skips (rater_id, response_id, reason, note, created_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (rater_id, response_id) DO UPDATE SET reason = excluded.reason, "
+                "note = excluded.note, created_at = excluded.created_at",
+                (rater_id, response_id, reason, note, now()))
+            self.conn.execute("DELETE FROM drafts WHERE rater_id = ? AND response_id = ?",
+                              (rater_id, response_id))
 
     def rating_history(self, rating_id: int) -> list[dict[str, Any]]:
         rows = self.conn.execute(

@@ -46,12 +46,6 @@ from rater.store import Store, now
 
 STRATIFY_FIELDS = ("model", "modality", "risk_level", "severity", "step", "demographic_group")
 STRATEGIES = ("uniform", "disagreement")
-SKIP_REASONS = {
-    "broken_answer": "broken answer",
-    "outside_expertise": "outside my expertise",
-    "conflict_of_interest": "conflict of interest",
-    "other": "other (note needed)",
-}
 
 
 # -- what the design is drawn from -----------------------------------------------------------
@@ -491,3 +485,56 @@ def describe(store: Store) -> Design | None:
     return Design(study.id, 0, 0, int(n_fam[1]), int(n_fam[0]), study.per_answer, study.strategy,
                   {s: (in_study.get(s, 0), in_db[s]) for s in sorted(in_db)}, loads,
                   max_family=int(max_family or 0))
+
+
+# -- progress --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RaterProgress:
+    """One rater's progress, as `rater status` prints it."""
+
+    name: str
+    assigned: int           # their study answers; every answer when there is no study
+    rated: int              # of those, rated (any phase)
+    skipped: int            # of those, skipped with a reason and not rated
+    median_seconds: float | None
+
+    @property
+    def left(self) -> int:
+        return self.assigned - self.rated - self.skipped
+
+
+def progress(store: Store) -> tuple[list[RaterProgress], dict[str, int] | None]:
+    """Every rater's progress, and for a study: answers in it, and how many hold K ratings already
+    (``{"answers": n, "complete": m, "per_answer": K}``; None without a study)."""
+    from rater.rating import median_seconds
+
+    study = current_study(store)
+    total = int(store.conn.execute("SELECT count(*) FROM responses").fetchone()[0])
+    out = []
+    for rid, name in store.conn.execute("SELECT id, name FROM raters ORDER BY name").fetchall():
+        if study is None:
+            scope, args = "", (rid,)
+            assigned = total
+        else:
+            scope = "AND response_id IN (SELECT response_id FROM assignments WHERE study_id = ? AND rater_id = ?)"
+            args = (rid, study.id, rid)
+            assigned = int(store.conn.execute("SELECT count(*) FROM assignments WHERE study_id = ? "
+                                              "AND rater_id = ?", (study.id, rid)).fetchone()[0])
+            if not assigned:
+                continue  # not in the study
+        rated = int(store.conn.execute(
+            f"SELECT count(DISTINCT response_id) FROM ratings WHERE rater_id = ? {scope}", args).fetchone()[0])
+        skipped = int(store.conn.execute(
+            f"SELECT count(*) FROM skips k WHERE rater_id = ? {scope} AND NOT EXISTS (SELECT 1 FROM ratings g "
+            f"WHERE g.rater_id = k.rater_id AND g.response_id = k.response_id)", args).fetchone()[0])
+        if study is None and not rated and not skipped:
+            continue
+        out.append(RaterProgress(name, assigned, rated, skipped, median_seconds(store, rid)))
+    if study is None:
+        return out, None
+    n, complete = store.conn.execute(
+        "SELECT count(*), coalesce(sum(n >= ?), 0) FROM (SELECT s.response_id, (SELECT count(DISTINCT g.rater_id) "
+        "FROM ratings g WHERE g.response_id = s.response_id AND g.judges_visible IS NOT 1) AS n "
+        "FROM study_answers s WHERE s.study_id = ?)", (study.per_answer, study.id)).fetchone()
+    return out, {"answers": int(n), "complete": int(complete), "per_answer": study.per_answer}

@@ -100,9 +100,10 @@ def binding_ids() -> set[str]:
     from rater.ui.screens.help import SECTIONS, _bindings
     from rater.ui.screens.queue import QueueScreen
     from rater.ui.screens.siblings import SiblingsScreen
+    from rater.ui.screens.skip import SkipScreen
 
     found = [b for _, path in SECTIONS for b in _bindings(path)]
-    found += [*QueueScreen.BINDINGS, *SiblingsScreen.BINDINGS]
+    found += [*QueueScreen.BINDINGS, *SiblingsScreen.BINDINGS, *SkipScreen.BINDINGS]
     return {b.id for b in found if isinstance(b, Binding) and b.id}
 
 

@@ -254,3 +254,27 @@ def test_calibrate_cli_weights_a_study(big: Path, tmp_path: Path):
     assert out.exit_code == 0, out.output
     assert "weighted by 1 / inclusion probability" in out.output
     assert json.loads((tmp_path / "cal.json").read_text())["weights"]
+
+
+def test_status_shows_each_rater_progress_and_complete_answers(big: Path, tmp_path: Path):
+    path = tmp_path / "s.db"
+    path.write_bytes(big.read_bytes())
+    store = Store.open(path)
+    study.assign(store, ["A", "B"], 2, 60, seed=1)
+    rows = queue_listing(store, store.rater_id("A"))
+    simdata.rate(store, "A", [r["response_id"] for r in rows[:10]], seconds=30)
+    simdata.rate(store, "B", [r["response_id"] for r in rows[:4]], seconds=90)
+    store.save_skip(rater_id=store.rater_id("A"), response_id=rows[10]["response_id"], reason="broken_answer")
+    with pytest.raises(RaterError, match="needs a note"):
+        store.save_skip(rater_id=store.rater_id("A"), response_id=rows[11]["response_id"], reason="other")
+    raters, summary = study.progress(store)
+    a = next(p for p in raters if p.name == "A")
+    assert (a.assigned, a.rated, a.skipped, a.left) == (len(rows), 10, 1, len(rows) - 11)
+    assert a.median_seconds == 30
+    assert summary["complete"] == 4 and summary["per_answer"] == 2
+    store.close()
+    out = CliRunner().invoke(cli, ["status", "--db", str(path)]).output
+    assert f"rater      A: {len(rows)} assigned, 10 rated, 1 skipped, {len(rows) - 11} left, median 30 s" in out
+    assert "4 with 2 blind ratings already" in out
+    listing = json.loads(CliRunner().invoke(cli, ["queue", "--db", str(path), "--rater", "A", "--json"]).output)
+    assert [r["status"] for r in listing[:12]] == ["rated"] * 10 + ["skipped", "todo"]
