@@ -513,28 +513,32 @@ def progress(store: Store) -> tuple[list[RaterProgress], dict[str, int] | None]:
     total = int(store.conn.execute("SELECT count(*) FROM responses").fetchone()[0])
     out = []
     for rid, name in store.conn.execute("SELECT id, name FROM raters ORDER BY name").fetchall():
+        args: tuple[Any, ...]
         if study is None:
             scope, args = "", (rid,)
             assigned = total
         else:
-            scope = "AND response_id IN (SELECT response_id FROM assignments WHERE study_id = ? AND rater_id = ?)"
+            scope = ("AND response_id IN (SELECT response_id FROM assignments "
+                     "WHERE study_id = ? AND rater_id = ?)")
             args = (rid, study.id, rid)
             assigned = int(store.conn.execute("SELECT count(*) FROM assignments WHERE study_id = ? "
                                               "AND rater_id = ?", (study.id, rid)).fetchone()[0])
             if not assigned:
                 continue  # not in the study
         rated = int(store.conn.execute(
-            f"SELECT count(DISTINCT response_id) FROM ratings WHERE rater_id = ? {scope}", args).fetchone()[0])
+            f"SELECT count(DISTINCT response_id) FROM ratings WHERE rater_id = ? {scope}",
+            args).fetchone()[0])
         skipped = int(store.conn.execute(
-            f"SELECT count(*) FROM skips k WHERE rater_id = ? {scope} AND NOT EXISTS (SELECT 1 FROM ratings g "
-            f"WHERE g.rater_id = k.rater_id AND g.response_id = k.response_id)", args).fetchone()[0])
+            f"SELECT count(*) FROM skips k WHERE rater_id = ? {scope} AND NOT EXISTS (SELECT 1 FROM "
+            f"ratings g WHERE g.rater_id = k.rater_id AND g.response_id = k.response_id)",
+            args).fetchone()[0])
         if study is None and not rated and not skipped:
             continue
         out.append(RaterProgress(name, assigned, rated, skipped, median_seconds(store, rid)))
     if study is None:
         return out, None
     n, complete = store.conn.execute(
-        "SELECT count(*), coalesce(sum(n >= ?), 0) FROM (SELECT s.response_id, (SELECT count(DISTINCT g.rater_id) "
-        "FROM ratings g WHERE g.response_id = s.response_id AND g.judges_visible IS NOT 1) AS n "
+        "SELECT count(*), coalesce(sum(n >= ?), 0) FROM (SELECT s.response_id, "
+        "(SELECT count(DISTINCT g.rater_id) FROM ratings g WHERE g.response_id = s.response_id AND g.judges_visible IS NOT 1) AS n "
         "FROM study_answers s WHERE s.study_id = ?)", (study.per_answer, study.id)).fetchone()
     return out, {"answers": int(n), "complete": int(complete), "per_answer": study.per_answer}
