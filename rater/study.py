@@ -539,6 +539,7 @@ def progress(store: Store) -> tuple[list[RaterProgress], dict[str, int] | None]:
         return out, None
     n, complete = store.conn.execute(
         "SELECT count(*), coalesce(sum(n >= ?), 0) FROM (SELECT s.response_id, "
-        "(SELECT count(DISTINCT g.rater_id) FROM ratings g WHERE g.response_id = s.response_id AND g.judges_visible IS NOT 1) AS n "
+        "(SELECT count(DISTINCT g.rater_id) FROM ratings g WHERE g.response_id = s.response_id "
+        "AND g.judges_visible IS NOT 1) AS n "
         "FROM study_answers s WHERE s.study_id = ?)", (study.per_answer, study.id)).fetchone()
     return out, {"answers": int(n), "complete": int(complete), "per_answer": study.per_answer}
