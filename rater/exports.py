@@ -15,6 +15,10 @@ Files written to the export folder (default ``exports/``):
     What ``rater agreement --json`` prints (the CSV without confusion matrices).
 ``calibration.json``
     The newest stored calibration, when there is one.
+``adjudications.csv``, ``skips.csv``, ``study.csv``
+    Adjudicated references, skips with their reasons, and the study design
+    (each answer's stratum, family, inclusion probability, weight and raters),
+    when the database has any (rater.study_exports).
 ``manifest.json``
     rater version, rubric version and hash, judge models and prompt files
     (version and hash, from each judgment's provenance),
@@ -159,6 +163,9 @@ def export(store: Store, out: Path = DEFAULT_DIR, *, fmt: str = "csv",
         written.append(_json(out / "agreement.json", records))
     if latest is not None:
         written.append(_json(out / "calibration.json", latest))
+    from rater.study_exports import export_study_tables
+
+    written.extend(export_study_tables(store, out, fmt))
     written.append(_json(out / "manifest.json",
                          manifest(store, written, agreement, agreement_options or {}, latest)))
     return written

@@ -12,6 +12,11 @@ every breakdown group, :func:`compute` gives one :class:`Record` per comparison:
     bias, exact and within-one agreement, Spearman's rho and confusion matrix.
 ``human-panel``
     The same for the panel aggregate against the human consensus.
+``judge-reference:<judge>``, ``panel-reference``, ``human-reference:<rater>``
+    Only with adjudicated references in the scores (`rater agreement
+    --reference adjudicated`): alpha between each judge, the panel aggregate
+    or each clinician and the reference, on the answers with a reference,
+    with the same errors and intervals as ``human-judge``.
 ``replacement:<judge>``
     Leave-one-rater-out: for each human, their scores are swapped for the
     judge's on the very answers that human rated, and alpha among the humans is
@@ -303,6 +308,8 @@ class _Runner:
         jj = _prepare(judge, cols, domain, judged) if len(axis.judges) else None
         if jj is not None:
             self._plain(stem, "judge-judge", jj, level)
+        if axis.reference is not None:
+            self._against_reference(stem, axis, cols, domain, level, panel_how)
         if hh is None or not len(axis.judges):
             return
         consensus = combine(human, domain, how)
@@ -317,6 +324,31 @@ class _Runner:
             self._plain(stem, "human-panel", part, level, judge_errors(consensus, panel, domain))
         for i, name in enumerate(axis.judges if self.replacement else ()):
             self._replacement(stem, name, hh, human, judge[i], cols, domain, level, rated)
+
+    def _against_reference(self, stem: dict[str, Any], axis: AxisData, cols: IntArray, domain: FloatArray,
+                           level: Level, panel_how: str) -> None:
+        """Each judge, the panel and each human against the adjudicated reference, on the answers
+        that have one: ``judge-reference:<judge>``, ``panel-reference``, ``human-reference:<rater>``."""
+        assert axis.reference is not None
+        ref = axis.reference[cols]
+        universe = ~np.isnan(ref)
+        if not universe.any():
+            return
+        judge = axis.judge[:, cols]
+        rows: list[tuple[str, FloatArray]] = [(f"judge-reference:{n}", judge[i])
+                                              for i, n in enumerate(axis.judges)]
+        if len(axis.judges):
+            rows.append(("panel-reference", combine(judge, domain, panel_how)))
+        rows += [(f"human-reference:{n}", axis.human[i, cols]) for i, n in enumerate(axis.humans)]
+        for name, values in rows:
+            # A clinician is compared on the referenced answers they rated, not on all of them.
+            mine = universe if name.startswith("judge") or name.startswith("panel") else (
+                universe & ~np.isnan(values))
+            part = _prepare(np.vstack([ref, values]), cols, domain, mine)
+            if part is not None and part.coin.n_units:
+                errors = judge_errors(ref, values, domain)
+                errors["confusion"]["rows"] = "reference"
+                self._plain(stem, name, part, level, errors)
 
     def _plain(self, stem: dict[str, Any], comparison: str, part: _Part, level: Level,
                extra: dict[str, Any] | None = None) -> None:
