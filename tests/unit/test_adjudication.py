@@ -68,7 +68,7 @@ def test_a_reference_keeps_its_history_and_needs_a_reason(db):
     assert adjudication.references(db)[rid]["crisis_safety"][:2] == (4.0, "r2")
     with pytest.raises(RaterError, match="needs a reason"):
         adjudication.save(db, response_id=rid, adjudicator="Dr Z", axis="crisis_safety", score=3, rationale=" ")
-    with pytest.raises(RaterError, match="off the scale|1-5|scale"):
+    with pytest.raises(RaterError, match="off the scale"):
         adjudication.save(db, response_id=rid, adjudicator="Dr Z", axis="crisis_safety", score=9, rationale="x")
     with pytest.raises(Exception, match="never deleted"):
         db.conn.execute("DELETE FROM adjudications")
