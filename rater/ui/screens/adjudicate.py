@@ -61,7 +61,8 @@ class AdjudicationScreen(Screen[None]):
         self.cases: list[Case] = []
         self.detail: CaseDetail | None = None
         self.axis = 0
-        self.pending: float | None | str = "none"   # "none": no score waiting for its reason
+        self.asking = False                 # a score waits for its reason
+        self.pending: float | None = None   # that score (None: not applicable)
 
     def compose(self) -> ComposeResult:
         yield Static(id="adj-top")
@@ -102,7 +103,7 @@ class AdjudicationScreen(Screen[None]):
 
     def _show(self, index: int) -> None:
         self.detail = adjudication.detail(self.store, self.cases[index])
-        self.pending = "none"
+        self.asking = False
         self._ask(False)
         self._draw()
         self.query_one("#adj-detail-scroll", VerticalScroll).scroll_home(animate=False)
@@ -130,8 +131,8 @@ class AdjudicationScreen(Screen[None]):
             pa = d.panel.axes.get(axis.id)
             line += f"{score_text(pa.aggregate, 'n/a') if pa and pa.n_judges_ok else '-':>6}"
             ref = d.references.get(axis.id)
-            if i == self.axis and self.pending != "none":
-                shown = score_text(self.pending if isinstance(self.pending, float) else None) + "?"
+            if i == self.axis and self.asking:
+                shown = score_text(self.pending) + "?"
             else:
                 shown = score_text(ref[0]) if ref else "·"
             line += f"{shown:>5}"
@@ -175,9 +176,7 @@ class AdjudicationScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """While a reason is being typed, the arrows and digits belong to it."""
-        if self.pending != "none" and action in ("axis", "score"):
-            return False
-        return True
+        return not (self.asking and action in ("axis", "score"))
 
     def action_axis(self, step: int) -> None:
         self.axis = (self.axis + step) % len(self.rubric.axes)
@@ -199,7 +198,7 @@ class AdjudicationScreen(Screen[None]):
         if problem:
             self.notify(problem, severity="warning", markup=False)
             return
-        self.pending = score
+        self.pending, self.asking = score, True
         self._draw()
         self._ask(True)
 
@@ -216,10 +215,10 @@ class AdjudicationScreen(Screen[None]):
     @on(Input.Submitted, "#adj-reason")
     def _reason(self, event: Input.Submitted) -> None:
         event.stop()
-        if self.detail is None or self.pending == "none":
+        if self.detail is None or not self.asking:
             return
         axis = self.rubric.axes[self.axis]
-        score = self.pending if isinstance(self.pending, float) else None
+        score = self.pending
         try:
             adjudication.save(self.store, response_id=self.detail.case.response_id,
                               adjudicator=self.adjudicator, axis=axis.id, score=score, rationale=event.value)
@@ -231,7 +230,7 @@ class AdjudicationScreen(Screen[None]):
         done = len(self.detail.references)
         self.query_one(DataTable).update_cell(self.cases[index].response_id, "ref",
                                               f"{done}/{len(self.rubric.axes)}")
-        self.pending = "none"
+        self.asking = False
         self._ask(False)
         self.axis = min(self.axis + 1, len(self.rubric.axes) - 1)
         self._draw()
@@ -239,7 +238,7 @@ class AdjudicationScreen(Screen[None]):
 
     def on_key(self, event: object) -> None:
         key = getattr(event, "key", None)
-        if key == "escape" and self.pending != "none":
-            self.pending = "none"
+        if key == "escape" and self.asking:
+            self.asking = False
             self._ask(False)
             self._draw()
