@@ -54,6 +54,17 @@ def phase_counts(store: Store) -> dict[str, int]:
     return counts
 
 
+def changed_revisions(store: Store) -> int:
+    """Revisions after the reveal whose scores differ from the same rater's blind rating of the
+    answer (Enter after the reveal keeps the blind scores as the revision: not a change)."""
+    return int(store.conn.execute("""
+        SELECT count(*) FROM ratings v JOIN ratings b ON b.rater_id = v.rater_id
+            AND b.response_id = v.response_id AND b.judges_visible = 0
+        WHERE v.judges_visible = 1 AND EXISTS (
+            SELECT axis, score FROM rating_scores WHERE rating_id = v.id
+            EXCEPT SELECT axis, score FROM rating_scores WHERE rating_id = b.id)""").fetchone()[0])
+
+
 def left_out(store: Store, phase: str) -> list[str]:
     """One line per kind of rating an analysis of ``phase`` leaves out, with how many and why.
 
@@ -70,8 +81,10 @@ def left_out(store: Store, phase: str) -> list[str]:
                          f"start (rater rate --show-judges): not independent of the judges; "
                          f"--phase final counts them")
         if counts["revised"]:
+            changed = changed_revisions(store)
             notes.append(f"left out {counts['revised']:,} revision(s) made after the judges were "
-                         f"revealed: the blind rating of the same answer is used instead")
+                         f"revealed ({changed:,} changed a score): the blind rating of the same answer "
+                         f"is used instead")
     elif phase == "final":
         replaced = int(store.conn.execute(
             "SELECT count(*) FROM ratings g WHERE g.judges_visible IS NOT 1 AND EXISTS (SELECT 1 FROM "

@@ -63,7 +63,8 @@ def test_blind_then_revised_are_two_phases(db, tmp_path):
     assert revised.phase == "revise"
     s.save(revised, full(db, 4))
     assert phase_counts(db) == {"blind": 1, "revised": 1, "shown": 0, "unknown": 0}
-    assert any("1 revision(s)" in n for n in left_out(db, "blind"))
+    assert any("1 revision(s) made after the judges were revealed (1 changed a score)" in n
+               for n in left_out(db, "blind"))
     assert any("1 blind rating(s) replaced" in n for n in left_out(db, "final"))
     # A --show-judges session on an answer already rated blind revises it; it is not 'shown'.
     again = RatingSession(db, db.rater_id(RATER), blind=False)
