@@ -188,6 +188,20 @@ def inclusion_weights(store: Store) -> dict[str, float]:
         "SELECT response_id, inclusion_prob FROM study_answers WHERE study_id = ?", (study.id,))}
 
 
+def agreement_weights(store: Store) -> tuple[dict[str, float], str | None]:
+    """The weights `rater agreement` (and its screen, and export) use by default, and the note saying so.
+
+    Only a disagreement-driven draw needs them: a uniform draw with
+    proportional allocation gives every answer (nearly) the same weight.
+    """
+    study = current_study(store)
+    if study is None or study.strategy != "disagreement":
+        return {}, None
+    weights = inclusion_weights(store)
+    return weights, (f"answers weighted by 1 / inclusion probability: the study drew {len(weights):,} "
+                     f"answers more often where the judges disagree (--weights none: unweighted)")
+
+
 @dataclass
 class Design:
     """What ``assign`` or ``add_rater`` did, and the design as it now stands."""

@@ -74,7 +74,7 @@ def rate(store: Store, rater: str, response_ids: Sequence[str], *, noise: float 
     version, rubric = store.rubric()
     rid = store.ensure_rater(rater)
     with store.write():
-        for response in response_ids:
+        for response in sorted(response_ids):  # the same noise whatever the queue's order
             store.save_rating(rater_id=rid, response_id=response, rubric_version=version,
                               judges_visible=False, shown_from_start=False, seconds_spent=seconds,
                               scores={a.id: AxisScore(_clip(t + rng.normal(0, noise)))

@@ -78,6 +78,30 @@ def _with_reference(tidy: TidyScores, store: Store | None, reference: str) -> Ti
     return with_references(tidy, store)
 
 
+def _weights_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--weights", type=click.Choice(["auto", "inclusion", "none"]), default="auto", show_default=True,
+        help="Weight each answer by 1 / its study inclusion probability: auto does so when the study "
+             "drew answers where the judges disagree (--strategy disagreement).")(command)
+
+
+def _weights(store: Store | None, choice: str, tidy: TidyScores) -> dict[str, float]:
+    if store is None or choice == "none":
+        return {}
+    from rater.study import agreement_weights, inclusion_weights
+
+    if choice == "inclusion":
+        weights = inclusion_weights(store)
+        if weights:
+            tidy.notes.append(f"answers weighted by 1 / inclusion probability "
+                              f"({len(weights):,} in the study)")
+        return weights
+    weights, note = agreement_weights(store)
+    if note:
+        tidy.notes.append(note)
+    return weights
+
+
 def _scores_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--scores", "scores_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -123,10 +147,11 @@ def _demo_banner(store: Store | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of records instead of a table.")
 @click.option("--confusion", is_flag=True, help="Also print each judge's confusion matrix.")
 @_reference_option
+@_weights_option
 def agreement(db_path: str | None, phase: str, level: str | None, n_boot: int, seed: int | None,
               confidence: float, consensus: str, panel: str | None, scores_path: Path | None,
               by: tuple[str, ...], calibration_path: Path | None, as_json: bool, confusion: bool,
-              reference: str) -> None:
+              reference: str, weights: str) -> None:
     """Krippendorff's alpha per axis: human-human, judge-judge, each judge and the panel vs humans.
 
     \b
@@ -150,8 +175,10 @@ def agreement(db_path: str | None, phase: str, level: str | None, n_boot: int, s
 
         tidy = read_file(calibration_path).apply(tidy)
     tidy = _with_reference(tidy, store, reference)
+    unit_weights = _weights(store if scores_path is None else None, weights, tidy)
     report = compute(tidy, level=level, n_boot=n_boot, seed=seed, confidence=confidence,
-                     consensus=consensus, panel=_panel(panel, store, consensus), by=by)
+                     consensus=consensus, panel=_panel(panel, store, consensus), by=by,
+                     weights=unit_weights)
     _demo_banner(store)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in report.records], indent=2, ensure_ascii=False,
@@ -241,9 +268,10 @@ def calibrate(db_path: str | None, phase: str, level: str | None, n_boot: int, s
 @click.option("--by", "by", type=click.Choice(BREAKDOWNS), multiple=True,
               help="Also break agreement down by this field (repeatable).")
 @_reference_option
+@_weights_option
 def export_(db_path: str | None, phase: str, level: str | None, n_boot: int, seed: int | None,
             confidence: float, consensus: str, panel: str | None, out_dir: Path, fmt: str,
-            by: tuple[str, ...], reference: str) -> None:
+            by: tuple[str, ...], reference: str, weights: str) -> None:
     """Write ratings, judge scores, agreement, calibration and a manifest to a folder.
 
     \b
@@ -266,11 +294,12 @@ def export_(db_path: str | None, phase: str, level: str | None, n_boot: int, see
     report = None
     try:
         report = compute(tidy, level=level, n_boot=n_boot, seed=seed, confidence=confidence,
-                         consensus=consensus, panel=_panel(panel, store, consensus), by=by)
+                         consensus=consensus, panel=_panel(panel, store, consensus), by=by,
+                         weights=_weights(store, weights, tidy))
     except RaterError as exc:
         click.secho(f"note: no agreement exported: {exc}", fg="yellow", err=True)
     options = {"bootstrap": n_boot, "confidence": confidence, "level": level, "by": list(by),
-               "reference": reference}
+               "reference": reference, "weights": weights}
     _demo_banner(store)
     for item in export(store, out_dir, fmt=fmt, agreement=report, agreement_options=options):
         click.echo(f"wrote {item}")

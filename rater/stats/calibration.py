@@ -218,7 +218,7 @@ def calibrate(tidy: TidyScores, *, method: str = "linear", folds: int = 5, seed:
         raise RaterError(Problem("needs both human ratings and judge scores to calibrate", tidy.origin,
                                  fix="rate answers in the app or import ratings and judgments"))
     before = compute(tidy, level=level, n_boot=n_boot, seed=seed, confidence=confidence,
-                     consensus=consensus, panel=panel, replacement=False)
+                     consensus=consensus, panel=panel, replacement=False, weights=weights)
     seed = before.seed
     maps: dict[str, dict[str, Fit]] = {}
     oof = tidy.scores.copy()
@@ -240,7 +240,8 @@ def calibrate(tidy: TidyScores, *, method: str = "linear", folds: int = 5, seed:
             cols = np.array([position[r] for r in oof.loc[rows, "response_id"]], dtype=np.intp)
             oof.loc[rows, "score"] = predicted[cols]
     after = compute(tidy.with_scores(oof), level=level, n_boot=n_boot, seed=seed,
-                    confidence=confidence, consensus=consensus, panel=panel, replacement=False)
+                    confidence=confidence, consensus=consensus, panel=panel, replacement=False,
+                    weights=weights)
     report = _compare(before.records, after.records)
     content = {
         "format": FORMAT, "method": method, "consensus": consensus, "phase": tidy.phase, "level": level,

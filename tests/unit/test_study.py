@@ -278,3 +278,50 @@ def test_status_shows_each_rater_progress_and_complete_answers(big: Path, tmp_pa
     assert "4 with 2 blind ratings already" in out
     listing = json.loads(CliRunner().invoke(cli, ["queue", "--db", str(path), "--rater", "A", "--json"]).output)
     assert [r["status"] for r in listing[:12]] == ["rated"] * 10 + ["skipped", "todo"]
+
+
+def test_weighted_agreement_counts_an_answer_as_often_as_its_weight(big_store):
+    import krippendorff
+    import numpy as np
+
+    from rater.stats.agreement import compute
+    from rater.stats.tidy import from_store
+
+    ids = [a.response_id for a in study.answers(big_store)][:120]
+    simdata.rate(big_store, "A", ids, noise=0.7)
+    simdata.rate(big_store, "B", ids, noise=0.7)
+    tidy = from_store(big_store, "blind")
+    plain = compute(tidy, n_boot=20, seed=1, replacement=False)
+    same = compute(tidy, n_boot=20, seed=1, replacement=False, weights={r: 5.0 for r in ids})
+    key = ("crisis_safety", "human-human")
+    pick = {(r.axis, r.comparison): r for r in plain.records if r.by is None}
+    pick_same = {(r.axis, r.comparison): r for r in same.records if r.by is None}
+    assert pick_same[key].alpha == pytest.approx(pick[key].alpha)
+    # weight 3 on the first 40 answers is (nearly) those answers rated three times over
+    weighted = compute(tidy, n_boot=20, seed=1, replacement=False, weights={r: 3.0 for r in ids[:40]})
+    got = next(r for r in weighted.records if (r.axis, r.comparison) == key and r.by is None).alpha
+    scores = {(rid, rater): s for rid, rater, s in big_store.conn.execute(
+        "SELECT g.response_id, r.name, s.score FROM ratings g JOIN raters r ON r.id = g.rater_id "
+        "JOIN rating_scores s ON s.rating_id = g.id WHERE s.axis = 'crisis_safety'")}
+    units = ids[:40] * 3 + ids[40:]
+    data = np.array([[scores[(u, who)] for u in units] for who in ("A", "B")], dtype=float)
+    expected = krippendorff.alpha(reliability_data=data, level_of_measurement="ordinal",
+                                  value_domain=np.arange(1.0, 6.0))
+    assert got == pytest.approx(expected, abs=0.005)
+    assert abs(got - pick[key].alpha) > 1e-6
+
+
+def test_agreement_weighs_a_disagreement_study_by_default(big: Path, tmp_path: Path):
+    path = tmp_path / "d.db"
+    path.write_bytes(big.read_bytes())
+    store = Store.open(path)
+    study.assign(store, ["A", "B"], 2, 150, ("model",), seed=1, strategy="disagreement")
+    for name in ("A", "B"):
+        simdata.rate(store, name, [r["response_id"] for r in queue_listing(store, store.rater_id(name))])
+    store.close()
+    runner = CliRunner()
+    out = runner.invoke(cli, ["agreement", "--db", str(path), "--bootstrap", "20", "--seed", "1"])
+    assert "weighted by 1 / inclusion probability" in out.output
+    plain = runner.invoke(cli, ["agreement", "--db", str(path), "--bootstrap", "20", "--seed", "1",
+                                "--weights", "none"])
+    assert "weighted by" not in plain.output
