@@ -46,6 +46,7 @@ def cli() -> None:
       rater demo                  build the illustrative demo database and open it
       rater init --db study.db    a database with the bundled scenarios and rubric
       rater import responses FILE --db study.db   (or: rater generate, rater judge)
+      rater study assign --db study.db --raters A,B,C --per-answer 2 --answers 300
       rater rate --db study.db    clinicians rate in the terminal app
       rater agreement --db study.db
       rater status --db study.db

@@ -546,8 +546,6 @@ def progress(store: Store) -> tuple[list[RaterProgress], dict[str, int] | None]:
             f"SELECT count(*) FROM skips k WHERE rater_id = ? {scope} AND NOT EXISTS (SELECT 1 FROM "
             f"ratings g WHERE g.rater_id = k.rater_id AND g.response_id = k.response_id)",
             args).fetchone()[0])
-        if study is None and not rated and not skipped:
-            continue
         out.append(RaterProgress(name, assigned, rated, skipped, median_seconds(store, rid)))
     if study is None:
         return out, None

@@ -12,8 +12,10 @@ from rater.cliutil import db_option, open_store
 @click.option("--adjudicator", default="adjudicator", show_default=True, metavar="NAME",
               help="Who sets the references (added as a rater).")
 def adjudicate(db_path: str | None, adjudicator: str) -> None:
-    """Adjudicate: answers with the largest spread among clinicians first, then the largest gap
-    between their consensus and the panel.
+    """Set reference scores where clinicians disagree most (worst first).
+
+    Answers come in order of the largest spread among the clinicians' blind
+    scores, then the largest gap between their consensus and the panel.
 
     \b
     Up/down pick the answer, left/right the axis; 1-9 (0: N/A) set the

@@ -325,3 +325,20 @@ def test_agreement_weighs_a_disagreement_study_by_default(big: Path, tmp_path: P
     plain = runner.invoke(cli, ["agreement", "--db", str(path), "--bootstrap", "20", "--seed", "1",
                                 "--weights", "none"])
     assert "weighted by" not in plain.output
+
+
+def test_cli_add_rater_and_show(big: Path, tmp_path: Path):
+    path = tmp_path / "r.db"
+    path.write_bytes(big.read_bytes())
+    runner = CliRunner()
+    none = runner.invoke(cli, ["study", "show", "--db", str(path)])
+    assert "no study: every rater's queue holds every answer" in none.output
+    runner.invoke(cli, ["study", "assign", "--db", str(path), "--raters", "A,B,C", "--per-answer", "2",
+                        "--answers", "200", "--seed", "2"])
+    out = runner.invoke(cli, ["study", "add-rater", "--db", str(path), "--rater", "D", "--json"])
+    body = json.loads(out.output)
+    assert body["loads"]["D"] > 0 and body["spread"] <= body["max_family"]
+    again = runner.invoke(cli, ["study", "add-rater", "--db", str(path), "--rater", "D"])
+    assert again.exit_code == 2 and "already in the study" in again.output
+    shown = runner.invoke(cli, ["study", "show", "--db", str(path)])
+    assert "D:" in shown.output and "max - min" in shown.output
