@@ -69,10 +69,10 @@ def main() -> None:
         if c.comparison != "human-panel" and not c.comparison.endswith("judge-a"):
             continue
         n = plan.pilot_answers if c.decided_now else c.needed
-        if math.isinf(n):
-            shown = ("never", "", "")
+        if math.isinf(n) or n > total:
+            shown = (f">{total:,}", "", "")  # undecidable even rating every answer K times
         else:
-            n = min(max(math.ceil(n), plan.pilot_answers), total)
+            n = max(math.ceil(n), plan.pilot_answers)
             shown = (f"{n:,}", f"{n * K:,}", f"{n * K / everything:.0%}")
         print(f"{c.axis:<24} {c.comparison:<22} {c.estimate:>+8.3f} "
               f"{shown[0]:>8} {shown[1]:>8} {shown[2]:>6}")
