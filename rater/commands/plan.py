@@ -56,13 +56,19 @@ def plan(alpha_min: float | None, p: float, values: int, raters: int, db_path: s
                                  field="plan", fix="e.g. rater plan --alpha-min 0.8 --values 5"))
     out: dict[str, Any] = {}
     if alpha_min is not None:
-        from rater.stats.plan import min_units
+        from rater.stats.plan import min_units, simulate_min_units
 
         n = min_units(alpha_min, p, values, raters)
-        out["formula"] = {"alpha_min": alpha_min, "p": p, "values": values, "raters": raters, "units": n}
+        sim = simulate_min_units(alpha_min, p, values, seed=seed)
+        out["formula"] = {"alpha_min": alpha_min, "p": p, "values": values, "raters": raters, "units": n,
+                          "simulated_units_2_raters": round(sim.units, 1),
+                          "simulation_error": round(sim.error, 1)}
         if not as_json:
             click.echo(f"Bloch & Kraemer (Krippendorff): {n} answers rated by {raters} raters to test "
                        f"alpha >= {alpha_min:.3f} at p = {p:g} with {values} equally likely values")
+            click.echo(f"  simulated (2 raters): {sim.units:.0f} +/- {sim.error:.0f}: with that many answers "
+                       f"an observed alpha of {(1 + alpha_min) / 2:.3f} is significantly above "
+                       f"{alpha_min:.3f}")
     if db_path is not None:
         out["pilot"] = _pilot(db_path, per_answer, n_boot, repeats, margin, seed, as_json)
     if as_json:

@@ -12,7 +12,7 @@ from rater import study
 from rater.cli import cli
 from rater.queue import queue_listing
 from rater.stats.agreement import compute
-from rater.stats.plan import fit_scale, min_units, simulate
+from rater.stats.plan import fit_scale, min_units, simulate, simulate_min_units
 from rater.stats.tidy import from_store
 from rater.store import Store
 from tests import simdata
@@ -23,6 +23,12 @@ def test_the_textbook_figures():
     assert min_units(0.667, 0.05, 4) == 81
     # stricter tests need more units; more values (rarer each) need more
     assert min_units(0.800, 0.01, 4) > 139 and min_units(0.800, 0.05, 10) > 139
+
+
+@pytest.mark.parametrize(("alpha_min", "values"), [(0.800, 4), (0.667, 4), (0.800, 5)])
+def test_the_formula_agrees_with_its_simulation_within_the_stated_error(alpha_min, values):
+    sim = simulate_min_units(alpha_min, 0.05, values, repeats=1500, seed=3)
+    assert abs(sim.units - min_units(alpha_min, 0.05, values)) <= 3 * sim.error
 
 
 def test_plan_cli_prints_them_and_json():
