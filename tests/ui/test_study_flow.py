@@ -93,6 +93,17 @@ async def test_skip_with_a_reason_counts_as_done_not_rated(make_app, db_path):
         assert s.conn.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0
 
 
+async def test_a_rated_answer_cannot_be_skipped(make_app):
+    app = make_app(blind=True)
+    async with app.run_test(size=SIZE) as pilot:
+        for k in "43454":
+            await pilot.press(k)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("x")  # in the revision step: already rated
+        assert not isinstance(app.screen, SkipScreen)
+
+
 async def test_scenario_block_and_time_left_are_shown(make_app, db_path):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

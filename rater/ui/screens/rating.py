@@ -315,6 +315,10 @@ class RatingScreen(Screen[None]):
         view = self.view
         if view is None:
             return
+        if view.rowid in self.session.queue.rated:
+            self.notify("You have rated this answer; a skip would not replace your rating.",
+                        severity="warning", markup=False)
+            return
         from rater.ui.screens.skip import SkipScreen
 
         def chosen(result: tuple[str, str] | None) -> None:
