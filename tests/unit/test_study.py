@@ -88,6 +88,13 @@ def test_assign_on_the_demo_meets_every_property(demo):
     check_properties(demo, 2, 40)
     assert abs(design.answers - 40) <= design.max_family
     assert {r[0] for r in demo.conn.execute("SELECT name FROM raters")} >= {"A", "B", "C", "D"}
+    d = design_of(demo)
+    for name in ("A", "B", "C", "D"):
+        rows = queue_listing(demo, demo.rater_id(name))
+        assert {r["response_id"] for r in rows} == {k for k, v in d.items() if name in v["raters"]}
+        blocks = [r["scenario_id"] for i, r in enumerate(rows)
+                  if i == 0 or r["scenario_id"] != rows[i - 1]["scenario_id"]]
+        assert len(blocks) == len(set(blocks))  # each scenario read once
 
 
 def test_assign_on_2000_answers_meets_every_property(big_store):
