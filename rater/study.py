@@ -35,6 +35,7 @@ No Textual, no pandas: numpy only for the draws.
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -338,7 +339,7 @@ def assign(store: Store, raters: Iterable[str], per_answer: int, n_answers: int,
     for stratum, keys in sorted(by_stratum.items()):
         remaining = [k for k in keys if k not in in_study]
         need = target[stratum] - have[stratum]
-        first = {k: prior.get(fams[k][0].response_id, 0.0) for k in keys}
+        first = _earlier_probabilities(keys, in_study, prior, fams, size)
         if not remaining or (need <= 0 and stratum not in forced):
             continue
         sizes = [len(fams[k]) for k in remaining]
@@ -346,9 +347,12 @@ def assign(store: Store, raters: Iterable[str], per_answer: int, n_answers: int,
         picked = [remaining[i] for i in pareto_draw(lam, sizes, need, rng, at_least_one=stratum in forced)]
         chosen.extend(picked)
         got = dict(zip(remaining, lam, strict=True))
+        # The draw's probabilities are min(1, c * measure); c gives the already chosen families
+        # the probability they would have had in it.
+        uncapped = [got[k] / size(k) for k in remaining if got[k] < 1]
+        c = max(uncapped) if uncapped else math.inf
         for k in keys:
-            # p2 for every family (the already chosen get the value they would have had)
-            p2 = got.get(k, 1.0)
+            p2 = got[k] if k in got else min(1.0, c * size(k))
             new_prob[k] = first[k] + (1 - first[k]) * p2
     if not chosen:
         raise RaterError(Problem(f"the study already has about {n_answers} answers", store.path,
@@ -395,6 +399,24 @@ def assign(store: Store, raters: Iterable[str], per_answer: int, n_answers: int,
             f"at least one whole family (up to {design.max_family} answers); stratify by fewer fields "
             f"for a smaller study")
     return design
+
+
+def _earlier_probabilities(keys: Sequence[str], in_study: set[str], prior: dict[str, float],
+                           fams: dict[str, list[Answer]], size: Any) -> dict[str, float]:
+    """Each family's probability of having been drawn before this draw: stored for the families
+    in the study; for the others, that of the study family with the nearest measure (the earlier
+    draws gave equal measures equal probabilities; exact for uniform draws); 0 for a new study."""
+    drawn = [(size(k), prior[fams[k][0].response_id]) for k in keys if k in in_study]
+    out = {}
+    for k in keys:
+        if k in in_study:
+            out[k] = prior[fams[k][0].response_id]
+        elif drawn:
+            m = size(k)
+            out[k] = min(drawn, key=lambda d: abs(d[0] - m))[1]
+        else:
+            out[k] = 0.0
+    return out
 
 
 def _loads(store: Store, study_id: int, rater_ids: Iterable[int]) -> dict[int, int]:

@@ -349,3 +349,16 @@ def test_cli_add_rater_and_show(big: Path, tmp_path: Path):
     assert again.exit_code == 2 and "already in the study" in again.output
     shown = runner.invoke(cli, ["study", "show", "--db", str(path)])
     assert "D:" in shown.output and "max - min" in shown.output
+
+
+def test_extending_a_uniform_study_keeps_one_probability_per_stratum(big_store):
+    study.assign(big_store, ["A", "B", "C"], 2, 200, ("model",), seed=4)
+    study.assign(big_store, ["A", "B", "C"], 2, 600, ("model",))
+    d = design_of(big_store)
+    by_stratum: dict[str, set[float]] = defaultdict(set)
+    for v in d.values():
+        by_stratum[v["stratum"]].add(round(v["p"], 9))
+    assert all(len(ps) == 1 for ps in by_stratum.values())
+    assert all(0 < next(iter(ps)) < 1 for ps in by_stratum.values())
+    # Horvitz-Thompson: the weights add up to about every answer in the database
+    assert sum(study.inclusion_weights(big_store).values()) == pytest.approx(2136, rel=0.15)
