@@ -38,7 +38,7 @@ import json
 import math
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -402,7 +402,7 @@ def assign(store: Store, raters: Iterable[str], per_answer: int, n_answers: int,
 
 
 def _earlier_probabilities(keys: Sequence[str], in_study: set[str], prior: dict[str, float],
-                           fams: dict[str, list[Answer]], size: Any) -> dict[str, float]:
+                           fams: dict[str, list[Answer]], size: Callable[[str], float]) -> dict[str, float]:
     """Each family's probability of having been drawn before this draw: stored for the families
     in the study; for the others, that of the study family with the nearest measure (the earlier
     draws gave equal measures equal probabilities; exact for uniform draws); 0 for a new study."""
