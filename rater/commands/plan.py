@@ -91,6 +91,7 @@ def _pilot(db_path: str, per_answer: int | None, n_boot: int, repeats: int, marg
         "GROUP BY rater_id, response_id"))
     median = times[len(times) // 2] if times else None
     tidy = from_store(store, "blind")
+    click.echo(f"simulating studies from the pilot ({repeats} per size, {n_boot} resamples each)…", err=True)
     result = simulate(tidy, per_answer=k, n_boot=n_boot, repeats=repeats, seed=seed, margin=margin)
     rows = []
     for c in result.curves:

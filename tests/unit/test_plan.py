@@ -100,7 +100,7 @@ def test_plan_cli_from_a_pilot(tmp_path):
     out = CliRunner().invoke(cli, ["plan", "--db", str(path), "--bootstrap", "40", "--repeats", "1",
                                    "--json"])
     assert out.exit_code == 0, out.output
-    body = json.loads(out.output)["pilot"]
+    body = json.loads(out.stdout)["pilot"]
     assert body["per_answer"] == 2 and body["median_seconds"] == 60
     axes = {c["axis"] for c in body["curves"]}
     assert "crisis_safety" in axes
