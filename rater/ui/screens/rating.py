@@ -176,14 +176,19 @@ class RatingScreen(Screen[None]):
         shown = "" if self.session.blind else " · judges shown"
         median = self.session.median_seconds()
         eta = f" {time_left(median * p.left)}" if median and p.left else ""
-        rest = f" · {where}{filt} · done {p.done:,} · left {p.left:,}{eta}{shown}"
-        # The name gives way first, so the progress and the time left always fit.
         room = (self.app.size.width - 2 - len(" F1 help ")
-                - (len(" ILLUSTRATIVE DEMO DATA ") if self.demo else 0) - len(rest))
+                - (len(" ILLUSTRATIVE DEMO DATA ") if self.demo else 0))
         name = self.session.rater_name
-        if len(name) > room:
-            name = name[:max(room - 1, 0)] + "…"
-        self.query_one("#progress", Static).update(literal(name + rest))
+        left = f"left {p.left:,}{eta}"
+        # What gives way when the line is too long: the name (cut, then gone), "done", the marker.
+        cut = name[:max(room - len(f" · {where}{filt} · done {p.done:,} · {left}{shown}") - 1, 4)] + "…"
+        candidates = [f"{name} · {where}{filt} · done {p.done:,} · {left}{shown}",
+                      f"{cut} · {where}{filt} · done {p.done:,} · {left}{shown}",
+                      f"{where}{filt} · done {p.done:,} · {left}{shown}",
+                      f"{where}{filt} · {left}{shown}",
+                      f"{where}{filt} · {left}"]
+        line = next((c for c in candidates if len(c) <= room), candidates[-1])
+        self.query_one("#progress", Static).update(literal(line))
         place, size = queue.block(self.view.rowid) if self.view else (0, 0)
         self.query_one("#context-scroll").border_subtitle = (
             f"answer {place} of {size} for this scenario" if size > 1 else "")
