@@ -138,3 +138,14 @@ async def test_a_rater_outside_the_study_is_told_so(make_app, db_path: Path):
     async with app.run_test(size=SIZE):
         text = str(app.screen.query_one("#answer", Static).render())
         assert "assigned to you in this study" in text
+
+
+async def test_top_line_fits_80_columns_with_a_long_name_the_demo_marker_and_judges_shown(make_app, db_path):
+    with Store.open(db_path) as s:
+        s.set_meta("demo", "illustrative")
+    app = make_app(rater="Professor Dr Alexandra Longname-Smythe, PhD")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        line = top_line(app)
+        assert "left 5" in line and "judges shown" in line
+        assert len(line) <= 80 - len(" ILLUSTRATIVE DEMO DATA ") - len(" F1 help ") - 2
