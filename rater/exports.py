@@ -3,8 +3,9 @@
 Files written to the export folder (default ``exports/``):
 
 ``ratings.csv``
-    One row per human rating and axis, both phases (``phase`` is ``blind``,
-    ``revised`` or ``unknown`` for imports), with the answer's model and the
+    One row per human rating and axis, every phase (``phase`` is ``blind``,
+    ``revised`` after the reveal, ``shown`` when the judges were on screen from
+    the start, or ``unknown`` for imports; see rater.phases), with the answer's model and the
     scenario's modality, step, severity, risk level and demographic group, and
     the rater's failure-mode tags (``failure_modes``, a JSON list; empty when
     the checklist was never confirmed).
@@ -16,6 +17,10 @@ Files written to the export folder (default ``exports/``):
     What ``rater agreement --json`` prints (the CSV without confusion matrices).
 ``calibration.json``
     The newest stored calibration, when there is one.
+``adjudications.csv``, ``skips.csv``, ``study.csv``
+    Adjudicated references, skips with their reasons, and the study design
+    (each answer's stratum, family, inclusion probability, weight and raters),
+    when the database has any (rater.study_exports).
 ``manifest.json``
     rater version, rubric version and hash, judge models and prompt files
     (version and hash, from each judgment's provenance),
@@ -41,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 
 from rater.atomic import replacing
 from rater.errors import Problem, RaterError
+from rater.phases import phase_sql
 
 if TYPE_CHECKING:
     from rater.stats.agreement import Report
@@ -92,8 +98,7 @@ RATINGS = _Table(
     scores_from="FROM rating_scores sc ORDER BY sc.rating_id, sc.axis",
     before=(("rating_id", "g.id", "int"), ("rater", "r.name", "text"), ("rater_role", "r.role", "text"),
             ("response_id", "g.response_id", "text"), *_SCENARIO,
-            ("phase", "CASE g.judges_visible WHEN 0 THEN 'blind' WHEN 1 THEN 'revised' ELSE 'unknown' END",
-             "text")),
+            ("phase", phase_sql("g"), "text")),
     scores=(("rating_id", "sc.rating_id", "int"), ("axis", "sc.axis", "text"),
             ("score", _SCORE.format("sc.score"), "float"), ("rationale", "sc.rationale", "text")),
     after=(("note", "g.note", "text"), ("flags", "g.flags", "text"),
@@ -164,6 +169,9 @@ def export(store: Store, out: Path = DEFAULT_DIR, *, fmt: str = "csv",
         written.append(_json(out / "agreement.json", records))
     if latest is not None:
         written.append(_json(out / "calibration.json", latest))
+    from rater.study_exports import export_study_tables
+
+    written.extend(export_study_tables(store, out, fmt))
     written.append(_json(out / "manifest.json",
                          manifest(store, written, agreement, agreement_options or {}, latest)))
     return written

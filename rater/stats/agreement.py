@@ -12,6 +12,11 @@ every breakdown group, :func:`compute` gives one :class:`Record` per comparison:
     bias, exact and within-one agreement, Spearman's rho and confusion matrix.
 ``human-panel``
     The same for the panel aggregate against the human consensus.
+``judge-reference:<judge>``, ``panel-reference``, ``human-reference:<rater>``
+    Only with adjudicated references in the scores (`rater agreement
+    --reference adjudicated`): alpha between each judge, the panel aggregate
+    or each clinician and the reference, on the answers with a reference,
+    with the same errors and intervals as ``human-judge``.
 ``replacement:<judge>``
     Leave-one-rater-out: for each human, their scores are swapped for the
     judge's on the very answers that human rated, and alpha among the humans is
@@ -44,7 +49,7 @@ import hashlib
 import math
 import secrets
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
@@ -121,7 +126,8 @@ class Report:
 
 def compute(tidy: TidyScores, *, level: str | None = None, n_boot: int = 1000, seed: int | None = None,
             confidence: float = 0.95, consensus: str = "median", panel: str | None = None,
-            by: Iterable[str] = (), replacement: bool = True) -> Report:
+            by: Iterable[str] = (), replacement: bool = True,
+            weights: Mapping[str, float] | None = None) -> Report:
     """Every comparison on every axis, overall and for each group of each ``by`` field.
 
     ``panel`` is how the judges' scores form the panel aggregate (default: as
@@ -129,7 +135,11 @@ def compute(tidy: TidyScores, *, level: str | None = None, n_boot: int = 1000, s
     recorded, so the panel measured is the panel the rating app shows.
     ``seed`` None draws a fresh one, reported in ``Report.seed`` so the run can
     be repeated. ``replacement=False`` skips the leave-one-rater-out checks
-    (calibration does not need them). A database or file without human
+    (calibration does not need them). ``weights``: per response id, how much
+    the answer counts (a study's 1 / inclusion probability, see
+    rater.study.inclusion_weights; missing: 1), in the point estimates and
+    every resample, so a sample drawn where the judges disagree is weighted
+    back to all answers. A database or file without human
     ratings gives judge-judge only, with a note saying so.
     """
     if level is not None and level not in LEVELS:
@@ -160,7 +170,11 @@ def compute(tidy: TidyScores, *, level: str | None = None, n_boot: int = 1000, s
     groups: list[tuple[str | None, str | None, IntArray]] = [(None, None, np.arange(n_all))]
     for field_name in by:
         groups.extend((field_name, label, cols) for label, cols in _groups(tidy, data, field_name))
-    runner = _Runner(n_boot, seed, confidence, replacement)
+    unit_weights = None
+    if weights:
+        units = next(iter(data.values())).units if data else np.array([], dtype=object)
+        unit_weights = np.array([float(weights.get(u, 1.0)) for u in units], dtype=np.float64)
+    runner = _Runner(n_boot, seed, confidence, replacement, unit_weights)
     for group_by, group, cols in groups:
         for axis in data.values():
             axis_level = cast(Level, level or axis.axis.level)
@@ -286,9 +300,11 @@ class _Job:
 class _Runner:
     """Collects the jobs of all axes and groups, then bootstraps each unit set once."""
 
-    def __init__(self, n_boot: int, seed: int, confidence: float, replacement: bool = True) -> None:
+    def __init__(self, n_boot: int, seed: int, confidence: float, replacement: bool = True,
+                 unit_weights: FloatArray | None = None) -> None:
         self.n_boot, self.seed, self.confidence = n_boot, seed, confidence
         self.replacement = replacement
+        self.unit_weights = unit_weights  # per global unit index; None: every answer counts once
         self.jobs: list[_Job] = []
 
     def add_axis(self, axis: AxisData, cols: IntArray, level: Level, how: str, panel_how: str,
@@ -303,6 +319,8 @@ class _Runner:
         jj = _prepare(judge, cols, domain, judged) if len(axis.judges) else None
         if jj is not None:
             self._plain(stem, "judge-judge", jj, level)
+        if axis.reference is not None:
+            self._against_reference(stem, axis, cols, domain, level, panel_how)
         if hh is None or not len(axis.judges):
             return
         consensus = combine(human, domain, how)
@@ -317,6 +335,31 @@ class _Runner:
             self._plain(stem, "human-panel", part, level, judge_errors(consensus, panel, domain))
         for i, name in enumerate(axis.judges if self.replacement else ()):
             self._replacement(stem, name, hh, human, judge[i], cols, domain, level, rated)
+
+    def _against_reference(self, stem: dict[str, Any], axis: AxisData, cols: IntArray, domain: FloatArray,
+                           level: Level, panel_how: str) -> None:
+        """Each judge, the panel and each human against the adjudicated reference, on the answers
+        that have one: ``judge-reference:<judge>``, ``panel-reference``, ``human-reference:<rater>``."""
+        assert axis.reference is not None
+        ref = axis.reference[cols]
+        universe = ~np.isnan(ref)
+        if not universe.any():
+            return
+        judge = axis.judge[:, cols]
+        rows: list[tuple[str, FloatArray]] = [(f"judge-reference:{n}", judge[i])
+                                              for i, n in enumerate(axis.judges)]
+        if len(axis.judges):
+            rows.append(("panel-reference", combine(judge, domain, panel_how)))
+        rows += [(f"human-reference:{n}", axis.human[i, cols]) for i, n in enumerate(axis.humans)]
+        for name, values in rows:
+            # A clinician is compared on the referenced answers they rated, not on all of them.
+            mine = universe if name.startswith("judge") or name.startswith("panel") else (
+                universe & ~np.isnan(values))
+            part = _prepare(np.vstack([ref, values]), cols, domain, mine)
+            if part is not None and part.coin.n_units:
+                errors = judge_errors(ref, values, domain)
+                errors["confusion"]["rows"] = "reference"
+                self._plain(stem, name, part, level, errors)
 
     def _plain(self, stem: dict[str, Any], comparison: str, part: _Part, level: Level,
                extra: dict[str, Any] | None = None) -> None:
@@ -348,12 +391,20 @@ class _Runner:
 
         self.jobs.append(_Job(record, [hh, *swaps], hh.columns, level, outputs))
 
+    def _weights(self, columns: IntArray) -> FloatArray:
+        """How much each of these units counts: 1, or its inclusion weight scaled to a mean of 1 over
+        them (so alpha's small-sample factor n - 1 stays that of the answers compared)."""
+        if self.unit_weights is None or not columns.size:
+            return np.ones(columns.size)
+        w = self.unit_weights[columns]
+        return w / w.mean()
+
     def run(self) -> list[Record]:
         """Point estimates, then every job's resamples, shared per unit set."""
         by_base: dict[bytes, list[_Job]] = {}
         for job in self.jobs:
             by_base.setdefault(np.asarray(job.base, dtype=np.intp).tobytes(), []).append(job)
-            points = [p.coin.alphas(np.ones((1, p.coin.n_units)), job.level) for p in job.parts]
+            points = [p.coin.alphas(self._weights(p.columns)[None, :], job.level) for p in job.parts]
             first = job.outputs(points)
             job.record.alpha = float(first[0][0])
             if len(first) > 1:
@@ -390,8 +441,9 @@ class _Runner:
             slices[id(part)] = slice(start, start + design.shape[1])
             start += design.shape[1]
         stacked = np.hstack(blocks)
+        scale = self._weights(base)
         for first, stop, weights in resample_weights(base.size, self.n_boot, unit_set_seed(self.seed, base)):
-            totals = weights @ stacked
+            totals = (weights * scale) @ stacked
             cache: dict[tuple[int, str], FloatArray] = {}
             for job in jobs:
                 alphas = []

@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rater.errors import Problem, RaterError
+from rater.phases import left_out
 from rater.tabular import cell_score, cell_text, read_rows
 
 if TYPE_CHECKING:
@@ -104,6 +105,9 @@ class AxisData:
     judge: npt.NDArray[np.float64]
     human_rated: npt.NDArray[np.bool_]
     judged: npt.NDArray[np.bool_]
+    reference: npt.NDArray[np.float64] | None = None
+    """Adjudicated reference scores per unit (nan: none), when the scores carry a ``reference`` source
+    (rater.adjudication.with_references); None otherwise."""
 
     @property
     def domain(self) -> npt.NDArray[np.float64]:
@@ -128,6 +132,7 @@ def axis_data(tidy: TidyScores) -> dict[str, AxisData]:
     present = ~np.isnan(score)
     by_axis = {name: axis_code == i for i, name in enumerate(axis_names)}
     by_source = {name: source == name for name in SOURCES}
+    has_reference = bool((source == "reference").any())
     rated = {name: np.zeros(units.size, dtype=bool) for name in SOURCES}
     for name in SOURCES:
         rated[name][unit_code[by_source[name]]] = True
@@ -141,8 +146,13 @@ def axis_data(tidy: TidyScores) -> dict[str, AxisData]:
             matrix = np.full((len(raters), units.size), np.nan)
             matrix[codes, unit_code[rows]] = score[rows]
             blocks[name] = ([str(r) for r in raters], matrix)
+        reference = None
+        if has_reference:
+            rows = np.flatnonzero(on_axis & (source == "reference"))
+            reference = np.full(units.size, np.nan)
+            reference[unit_code[rows]] = score[rows]
         out[info.id] = AxisData(info, units, *blocks["human"], *blocks["judge"], rated["human"],
-                                rated["judge"])
+                                rated["judge"], reference)
     return out
 
 
@@ -181,7 +191,7 @@ def from_store(store: Store, phase: str = "blind") -> TidyScores:
         scores[column] = scores[column].astype("category")
     scores["score"] = pd.to_numeric(scores["score"], errors="coerce").astype(np.float64)
     axes = [AxisInfo(a.id, a.level, tuple(float(v) for v in a.values), a.name) for a in rubric.axes]
-    tidy = TidyScores(scores, _store_units(store), axes, store.path, phase)
+    tidy = TidyScores(scores, _store_units(store), axes, store.path, phase, left_out(store, phase))
     stray = sorted(set(scores["axis"].unique()) - {a.id for a in axes})
     if stray:
         tidy.notes.append(f"left out scores on axes not in the current rubric: {', '.join(stray)}")

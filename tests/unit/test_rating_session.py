@@ -24,6 +24,8 @@ def db(tmp_path) -> Store:
 
 
 def session(store: Store, **kw) -> RatingSession:
+    """A session with the judges shown from the start unless ``blind=True`` (the app's default)."""
+    kw.setdefault("blind", False)
     return RatingSession(store, store.rater_id(RATER), **kw)
 
 

@@ -49,6 +49,7 @@ class RatingForm(Vertical, can_focus=True):
         Binding("down", "axis(1)", "Next axis", id="axis_down", show=False),
         Binding("up", "axis(-1)", "Previous axis", id="axis_up", show=False),
         Binding("backspace", "clear", "Clear score", id="clear_score", show=False),
+        Binding("z", "undo", "Undo", id="undo"),
         # Shown in the form itself ("n: note", "u/s/g" beside the flags), not in the footer.
         Binding("n", "note", "Write a note", id="note", show=False),
         Binding("u", "flag('unsafe')", "Flag: unsafe", id="flag_unsafe", show=False),
@@ -92,6 +93,7 @@ class RatingForm(Vertical, can_focus=True):
         self.rubric = rubric
         self.flag_keys = dict(flag_keys) if flag_keys is not None else RatingForm.flag_keys_for({})
         self.state = FormState()
+        self._undo: list[FormState] = []  # the form before each change, newest last
         # What the state belongs to. A fast typist's keys are all handled before the
         # screen reads the messages they post, so the screen may have moved on: it
         # ignores a message whose owner is no longer the answer on screen.
@@ -107,6 +109,7 @@ class RatingForm(Vertical, can_focus=True):
 
     def load(self, state: FormState, owner: object = None) -> None:
         self.state = state.copy()
+        self._undo = []
         self.owner = owner
         self.state.focus = min(max(self.state.focus, 0), len(self.rubric.axes) - 1)
         note = self.query_one("#note", Input)
@@ -159,6 +162,21 @@ class RatingForm(Vertical, can_focus=True):
 
     # -- actions ---------------------------------------------------------------------------------
 
+    def _remember(self) -> None:
+        """Keep the form as it is before a change, for undo."""
+        self._undo.append(self.state.copy())
+
+    def action_undo(self) -> None:
+        """Put back the form as it was before the last change (score, N/A, clear, flag or note)."""
+        if not self._undo:
+            self.post_message(self.Refused("Nothing to undo on this answer."))
+            return
+        self.state = self._undo.pop()
+        note = self.query_one("#note", Input)
+        with note.prevent(Input.Changed):
+            note.value = self.state.note
+        self._changed()
+
     def _changed(self) -> None:
         self._redraw()
         self.post_message(self.Changed(self.state.copy(), self.owner))
@@ -172,6 +190,7 @@ class RatingForm(Vertical, can_focus=True):
         if problem:
             self.post_message(self.Refused(f"{axis.name}: {axis.low}-{axis.high}; {value} is off the scale"))
             return
+        self._remember()
         self.state.scores[axis.id] = float(value)
         self._advance()
         self._changed()
@@ -182,6 +201,7 @@ class RatingForm(Vertical, can_focus=True):
             self.post_message(self.Refused(f"{axis.name} is never 'not applicable': "
                                            f"give it a score {axis.low}-{axis.high}"))
             return
+        self._remember()
         self.state.scores[axis.id] = None
         self._advance()
         self._changed()
@@ -195,10 +215,12 @@ class RatingForm(Vertical, can_focus=True):
         self._changed()
 
     def action_clear(self) -> None:
+        self._remember()
         self.state.scores.pop(self.focus_axis, None)
         self._changed()
 
     def action_flag(self, flag: str) -> None:
+        self._remember()
         self.state.flags ^= {flag}
         self._changed()
 
@@ -218,6 +240,7 @@ class RatingForm(Vertical, can_focus=True):
     @on(Input.Changed, "#note")
     def _note_changed(self, event: Input.Changed) -> None:
         event.stop()
+        self._remember()
         self.state.note = event.value
         self.post_message(self.Changed(self.state.copy(), self.owner))
 
