@@ -14,6 +14,13 @@ number of scores whose middle two differ is the lower of the two (every axis
 is higher-is-better, so a split never makes an answer look better than half
 its judges said); the mean is snapped to the nearest scale point, halves down.
 
+A nominal axis (crisis direction) has no order, so no median or mean: its
+aggregate is always the mode, whatever the panel's method. A tie for the
+most frequent category (e.g. three judges, three categories) has no
+aggregate (None) and is marked ``tied``, so the screen says "tie" rather than
+inventing an order between categories; the agreement engine leaves such an
+answer out of the human-panel comparison in the same way.
+
 No litellm, no numpy, no pandas: the rating app calls this on start-up.
 """
 
@@ -27,6 +34,7 @@ from rater.rubric import Rubric
 from rater.store import Store
 
 METHODS = ("median", "mean", "min", "max")
+NOMINAL_METHOD = "mode"  # a nominal axis's aggregate, whatever the panel's method
 DEFAULT_METHOD = "median"
 META_KEY = "panel_aggregate"
 
@@ -49,6 +57,7 @@ class PanelAxis:
     n_judges_ok: int                  # judges whose judgment succeeded
     n_scored: int                     # of those, how many gave a score rather than N/A
     failed: tuple[str, ...] = field(default=())  # judges whose judgment failed
+    tied: bool = False                # nominal axis: two or more categories share the top count
 
 
 def aggregate(scores: Iterable[float], method: str = DEFAULT_METHOD,
@@ -71,6 +80,18 @@ def aggregate(scores: Iterable[float], method: str = DEFAULT_METHOD,
             return mean
         return float(min(sorted(points), key=lambda p: abs(p - mean)))
     return float(values[0] if method == "min" else values[-1])
+
+
+def mode(scores: Iterable[float]) -> tuple[float | None, bool]:
+    """The most frequent value and whether it is tied: (None, True) for a tie, (None, False) for none."""
+    counts: dict[float, int] = {}
+    for s in scores:
+        counts[s] = counts.get(s, 0) + 1
+    if not counts:
+        return None, False
+    top = max(counts.values())
+    best = [v for v, n in counts.items() if n == top]
+    return (float(best[0]), False) if len(best) == 1 else (None, True)
 
 
 def panel_method(store: Store) -> str:
@@ -140,8 +161,12 @@ def panel_table(store: Store, response_ids: Iterable[str] | None = None, *,
         for axis in rubric.axes:
             judges = verdicts.get((rid, axis.id), {})
             scored = [v.score for v in judges.values() if v.score is not None]
-            axes[axis.id] = PanelAxis(axis.id, judges, aggregate(scored, method, axis.values), method,
-                                      n_ok, len(scored), gone)
+            if axis.nominal:
+                value, tied = mode(scored)
+                axes[axis.id] = PanelAxis(axis.id, judges, value, NOMINAL_METHOD, n_ok, len(scored), gone, tied)
+            else:
+                axes[axis.id] = PanelAxis(axis.id, judges, aggregate(scored, method, axis.values), method,
+                                          n_ok, len(scored), gone)
         out[rid] = Panel(version, tuple(sorted(ok.get(rid, ()))), gone, axes)
     return out
 
@@ -154,4 +179,5 @@ def panel_scores(store: Store, response_id: str, *, rubric_version: int | None =
         return found[response_id]
     _, rubric = store.rubric(rubric_version)
     method = method or panel_method(store)
-    return Panel(None, (), (), {a: PanelAxis(a, {}, None, method, 0, 0) for a in rubric.axis_ids})
+    return Panel(None, (), (), {a.id: PanelAxis(a.id, {}, None, NOMINAL_METHOD if a.nominal else method, 0, 0)
+                                for a in rubric.axes})

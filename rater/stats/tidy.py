@@ -62,6 +62,7 @@ class AxisInfo:
     level: str = "ordinal"
     values: tuple[float, ...] | None = None  # None: the values observed
     name: str = ""
+    categories: tuple[str, ...] = ()  # a nominal axis's category names, coded 1..k
 
 
 @dataclass
@@ -180,7 +181,7 @@ def from_store(store: Store, phase: str = "blind") -> TidyScores:
     for column in ("source", "rater", "axis"):
         scores[column] = scores[column].astype("category")
     scores["score"] = pd.to_numeric(scores["score"], errors="coerce").astype(np.float64)
-    axes = [AxisInfo(a.id, a.level, tuple(float(v) for v in a.values), a.name) for a in rubric.axes]
+    axes = [AxisInfo(a.id, a.level, tuple(float(v) for v in a.values), a.name, a.categories) for a in rubric.axes]
     tidy = TidyScores(scores, _store_units(store), axes, store.path, phase)
     stray = sorted(set(scores["axis"].unique()) - {a.id for a in axes})
     if stray:
@@ -282,6 +283,9 @@ def from_file(path: Path, store: Store | None = None) -> TidyScores:
             bad(f"response {rid!r} is not in the database", "response_id",
                 "check the id, or leave out --db to analyse the file on its own")
         score = cell_score(row.get("score"))
+        if (isinstance(score, str) and rubric is not None and rubric.has_axis(axis)
+                and (code := rubric.axis(axis).code(cell_text(row.get("score"))))):
+            score = float(code)  # a nominal axis's category, by name
         if isinstance(score, str):
             bad(score, "score", "write a number, or leave it empty for missing")
             score = None
@@ -309,7 +313,7 @@ def from_file(path: Path, store: Store | None = None) -> TidyScores:
     scores = pd.DataFrame.from_records(records, columns=list(SCORE_COLUMNS))
     scores["score"] = scores["score"].astype(np.float64)
     if rubric is not None and store is not None:
-        axes = [AxisInfo(a.id, a.level, tuple(float(v) for v in a.values), a.name)
+        axes = [AxisInfo(a.id, a.level, tuple(float(v) for v in a.values), a.name, a.categories)
                 for a in rubric.axes if a.id in set(scores["axis"])]
         units = _store_units(store)
         file_units = pd.DataFrame.from_dict(unit_fields, orient="index")
