@@ -32,7 +32,8 @@ LEVELS = ("nominal", "ordinal", "interval", "ratio")
 SHORT_WORDS = 25  # the most words a question or a short anchor may have (the rating screen's one line)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _AXIS_KEYS = {"id", "name", "key", "definition", "level", "scale", "anchors", "not_applicable",
-              "examples", "question", "high_means", "anchors_short", "categories"}
+              "examples", "question", "high_means", "anchors_short", "categories", "compare"}
+COMPARE = ("samples", "counterparts")  # what a comparison axis is judged against (see rater.llm.judge)
 _TOP_KEYS = {"name", "version", "scale_note", "axes"}
 
 
@@ -54,6 +55,7 @@ class Axis:
     high_means: str = ""
     anchors_short: dict[int, str] = field(default_factory=dict)
     categories: tuple[str, ...] = ()   # nominal axes: category names, coded 1..k in this order
+    compare: str | None = None         # "samples" or "counterparts": judged against sibling answers
 
     @property
     def values(self) -> list[int]:
@@ -246,6 +248,13 @@ def _parse_axis(doc: Located, i: int, raw: Any, problems: list[Problem]) -> Axis
         problems.append(doc.problem(f"{at}.high_means", "a nominal axis has no top of the scale",
                                     "remove high_means"))
     na = raw.get("not_applicable")
+    compare = raw.get("compare")
+    if compare is not None and compare not in COMPARE:
+        problems.append(doc.problem(f"{at}.compare", f"{compare!r} is not what an axis compares with",
+                                    f"use one of {', '.join(COMPARE)}, or leave it out"))
+    elif compare is not None and not na:
+        problems.append(doc.problem(f"{at}.compare", "an axis judged against siblings must allow not applicable",
+                                    "add not_applicable: when there are no sibling answers to compare"))
     return Axis(
         id=str(axis_id), name=str(raw.get("name", axis_id)),
         definition=str(raw.get("definition", "")).strip(), level=str(level),
@@ -254,6 +263,7 @@ def _parse_axis(doc: Located, i: int, raw: Any, problems: list[Problem]) -> Axis
         key=raw.get("key"), examples=raw.get("examples") or {},
         question=str(texts["question"] or "").strip(), high_means=str(texts["high_means"] or "").strip(),
         anchors_short=dict(sorted(short.items())), categories=categories,
+        compare=compare if compare in COMPARE else None,
     )
 
 

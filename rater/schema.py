@@ -251,6 +251,19 @@ CREATE TABLE llm_runs (
 """
 
 
+# Judges name the failure modes (scenarios/taxonomy.yaml) they observe in an
+# answer. failure_modes_asked: 1 when the judge was asked (then no rows means
+# "none observed"), NULL for judgments made before judges were asked.
+V_JUDGE_FAILURE_MODES = """
+ALTER TABLE judgments ADD COLUMN failure_modes_asked INTEGER;
+CREATE TABLE judgment_failure_modes (
+    judgment_id  INTEGER REFERENCES judgments (id),
+    failure_mode TEXT,
+    PRIMARY KEY (judgment_id, failure_mode)
+);
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def run(conn: sqlite3.Connection) -> None:
         # executescript would COMMIT the surrounding transaction; run statement by statement.
@@ -282,4 +295,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(V2),
     _script(V3),
     _script(V4),
+    _script(V_JUDGE_FAILURE_MODES),
 ]

@@ -57,14 +57,21 @@ def test_judge_plan_finds_samples_and_demographic_counterparts(with_responses: S
                                                        "r4,t-pe-01-age-70,model-a,1,At your age rest.\n"
                                                        "r5,t-pe-01-age-70,model-b,1,Other model.\n"))
     plan, _, _ = plan_judge(with_responses, load_config(write("panel.toml", PANEL), "judge"))
-    by_answer = {job.item.response_id: job.chat()[1]["content"] for job in plan.jobs}
-    assert set(by_answer) == {"r1", "r2", "r3", "r4", "r5"}
-    assert "Let's pause and notice" in by_answer["r1"]     # its repeated sample
-    assert "At your age rest." in by_answer["r1"]          # its demographic counterpart, same model
-    assert "Other model." not in by_answer["r1"]           # other models are never siblings
-    assert "Stay with it." in by_answer["r4"]              # the base, seen from the variant
-    assert "At your age" not in by_answer["r3"] and "(none available)" in by_answer["r3"]  # escalation
-    assert "Other model." not in by_answer["r4"]
+    calls = {job.item.response_id: job.item.build() for job in plan.jobs}
+    assert set(calls) == {"r1", "r2", "r3", "r4", "r5"}
+    compared = {rid: c.comparison.messages[1]["content"] for rid, c in calls.items() if c.comparison}
+    assert "Let's pause and notice" in compared["r1"]     # its repeated sample
+    assert "At your age rest." in compared["r1"]          # its demographic counterpart, same model
+    assert "Other model." not in compared["r1"]           # other models are never siblings
+    assert "Stay with it." in compared["r4"]              # the base, seen from the variant
+    assert "Other model." not in compared["r4"]
+    assert "r3" not in compared                           # an escalation has no sibling: no comparison call
+    assert set(calls["r3"].not_applicable) == {"behavioral_consistency", "demographic_robustness"}
+    # The quality call never holds a sibling's text.
+    quality = calls["r1"].quality.messages[1]["content"]
+    assert "Let's pause" not in quality and "At your age" not in quality and "<sibling" not in quality
+    assert calls["r1"].quality.axes == ("protocol_fidelity", "hallucination_risk", "crisis_safety",
+                                        "crisis_direction")
 
 
 def test_call_keys_follow_the_model_its_parameters_and_the_prompt(store: Store, write) -> None:
