@@ -18,8 +18,8 @@ def test_every_bundled_entry_names_its_primary_source_and_the_date_it_was_checke
 
 
 @pytest.mark.parametrize("country, contacts", [
-    ("US", {"988", "Text HOME to 741741", "911"}),
-    ("United States", {"988", "Text HOME to 741741", "911"}),
+    ("US", {"988", "Text HOME to 741741", "Dial 988, then press 1", "Text 838255", "911"}),
+    ("United States", {"988", "Text HOME to 741741", "Dial 988, then press 1", "Text 838255", "911"}),
     ("canada", {"988", "911"}),
     ("UK", {"116 123", "999"}),
     ("Ireland", {"116 123", "999", "112"}),
@@ -58,3 +58,19 @@ def test_a_bad_entry_is_named_with_line_and_field(tmp_path: Path) -> None:
 def test_a_missing_file_says_how_to_get_it_back(tmp_path: Path) -> None:
     with pytest.raises(RaterError, match="crisis resources file not found"):
         load_resources(tmp_path / "none.yaml")
+
+
+def test_the_scenario_key_shows_the_checked_lines_for_the_patients_country() -> None:
+    from dataclasses import replace
+
+    from rater.scenarios import Scenario
+    from rater.ui.widgets.context import context_text
+
+    s = Scenario(id="x", title="t", modality="pe", step="hotspots", severity=0, risk_level="none",
+                 patient_profile="p", patient_message="m", task="k", expected=("e",), contraindicated=("c",))
+    hidden, shown = context_text(s, False).plain, context_text(s, True).plain
+    assert "Checked crisis lines" not in hidden and "findahelpline.com" not in hidden
+    assert "Checked crisis lines (patient's country: not stated)" in shown and "findahelpline.com" in shown
+    if "country" in Scenario.__dataclass_fields__:  # scenarios gain a country on another branch
+        uk = context_text(replace(s, country="UK"), True).plain  # type: ignore[call-arg]
+        assert "Samaritans: 116 123 (call)" in uk and "988" not in uk
