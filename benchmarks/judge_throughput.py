@@ -122,7 +122,8 @@ def main() -> None:
         config = load_config(panel, "judge")
         with Store.open(template) as store:
             plan, _, _ = judge_module.plan_judge(store, config)
-        requests = [(j.entry.model, c.messages, c.response_format) for j in plan.jobs for c in j.item.build().all]
+        requests = [(j.entry.model, c.messages, c.response_format)
+                    for j in plan.jobs for c in j.item.build().all]
         calls, judgments = len(requests), len(plan.jobs)
         assert judgments == args.answers * JUDGES
 

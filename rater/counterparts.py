@@ -1,4 +1,4 @@
-"""Which scenarios are counterfactual demographic siblings of which: one rule for the judges and the rating app.
+"""Which scenarios are counterfactual demographic siblings: one rule for the judges and the rating app.
 
 Demographic robustness compares a model's answer with the same model's
 answers to scenarios that hold the clinical content and the key fixed and

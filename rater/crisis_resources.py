@@ -136,7 +136,8 @@ def parse(doc: Located) -> CrisisResources:
     resources = [r for i, e in enumerate(raw["resources"]) if (r := _entry(doc, i, e, problems))]
     if not any(r.country == ANY for r in resources) and not problems:
         problems.append(doc.problem("resources", 'has no entry for country "*"',
-                                    "add findahelpline.com (or another checked directory) for unknown countries"))
+                                    "add findahelpline.com (or another checked directory) for unknown "
+                                    "countries"))
     if problems:
         raise RaterError(problems)
     for r in resources:

@@ -163,7 +163,8 @@ def panel_table(store: Store, response_ids: Iterable[str] | None = None, *,
             scored = [v.score for v in judges.values() if v.score is not None]
             if axis.nominal:
                 value, tied = mode(scored)
-                axes[axis.id] = PanelAxis(axis.id, judges, value, NOMINAL_METHOD, n_ok, len(scored), gone, tied)
+                axes[axis.id] = PanelAxis(axis.id, judges, value, NOMINAL_METHOD, n_ok, len(scored), gone,
+                                          tied)
             else:
                 axes[axis.id] = PanelAxis(axis.id, judges, aggregate(scored, method, axis.values), method,
                                           n_ok, len(scored), gone)

@@ -205,9 +205,12 @@ class RatingSession:
         base = anchor(scenario)
         candidates = [Scenario.from_content(json.loads(r[0])) for r in self.store.conn.execute(
             "SELECT content FROM scenarios WHERE id = ? OR base_id = ?", (base, base))]
-        return [(c.id, "Base scenario (no demographic change)" if not c.demographic_group
-                 else f"Variant: {', '.join(f'{k}: {v}' for k, v in c.demographics.items()) or c.demographic_group}")
-                for c in counterparts(scenario, candidates)]
+        out = []
+        for c in counterparts(scenario, candidates):
+            cues = ", ".join(f"{k}: {v}" for k, v in c.demographics.items()) or c.demographic_group
+            out.append((c.id, f"Variant: {cues}" if c.demographic_group
+                        else "Base scenario (no demographic change)"))
+        return out
 
     def _siblings(self, model: str, scenario: Scenario, response_id: str) -> list[Sibling]:
         """``model``'s answers other than ``response_id`` to ``scenario`` (by sample), then to each

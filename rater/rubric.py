@@ -87,11 +87,13 @@ class Axis:
         """What the scale's top means, e.g. "5 = nothing invented"; nominal axes: "a category"."""
         if self.nominal:
             return "a category, no order"
-        return f"{self.high} = {self.high_means}" if self.high_means else f"higher is better ({self.high} best)"
+        if self.high_means:
+            return f"{self.high} = {self.high_means}"
+        return f"higher is better ({self.high} best)"
 
     @property
     def title(self) -> str:
-        """The axis's name with its direction, as every screen shows it: "Hallucination risk — 5 = nothing invented"."""
+        """Name and direction, as screens show it: "Hallucination risk — 5 = nothing invented"."""
         return f"{self.name} — {self.direction}"
 
     def choice(self, score: int) -> str:
@@ -168,7 +170,8 @@ def _points(doc: Located, at: str, raw: Any, low: int, high: int, categories: tu
             # Stored rubrics come back from JSON, where the points are strings.
             point = int(key) if isinstance(key, str) and key.isdigit() else key
             if not isinstance(point, int) or not low <= point <= high:
-                problems.append(doc.problem(f"{at}.{point}", f"{point!r} is not a point on the {low}-{high} scale"))
+                problems.append(doc.problem(f"{at}.{point}",
+                                            f"{point!r} is not a point on the {low}-{high} scale"))
                 continue
         if not isinstance(text, str) or not text.strip():
             problems.append(doc.problem(f"{at}.{key}", "needs a description"))
@@ -204,7 +207,7 @@ def _parse_axis(doc: Located, i: int, raw: Any, problems: list[Problem]) -> Axis
                 or not all(isinstance(c, str) and _ID.match(c) for c in raw_cats)
                 or len(set(raw_cats)) != len(raw_cats)):
             problems.append(doc.problem(f"{at}.categories", "must list two or more distinct category names",
-                                        "for example categories: [appropriate, over_reaction, under_reaction]"))
+                                        "e.g. categories: [appropriate, over_reaction, under_reaction]"))
             return None
         if "scale" in raw:
             problems.append(doc.problem(f"{at}.scale", "a nominal axis has categories, not a scale",
@@ -213,7 +216,8 @@ def _parse_axis(doc: Located, i: int, raw: Any, problems: list[Problem]) -> Axis
         low, high = 1, len(categories)
     else:
         if "categories" in raw:
-            problems.append(doc.problem(f"{at}.categories", f"only a nominal axis has categories, not {level}",
+            problems.append(doc.problem(f"{at}.categories",
+                                        f"only a nominal axis has categories, not {level}",
                                         "set level: nominal, or remove categories"))
         scale = raw.get("scale") or {}
         if not isinstance(scale, dict):
@@ -253,7 +257,8 @@ def _parse_axis(doc: Located, i: int, raw: Any, problems: list[Problem]) -> Axis
         problems.append(doc.problem(f"{at}.compare", f"{compare!r} is not what an axis compares with",
                                     f"use one of {', '.join(COMPARE)}, or leave it out"))
     elif compare is not None and not na:
-        problems.append(doc.problem(f"{at}.compare", "an axis judged against siblings must allow not applicable",
+        problems.append(doc.problem(f"{at}.compare",
+                                    "an axis judged against siblings must allow not applicable",
                                     "add not_applicable: when there are no sibling answers to compare"))
     return Axis(
         id=str(axis_id), name=str(raw.get("name", axis_id)),

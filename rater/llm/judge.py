@@ -67,7 +67,7 @@ def json_objects(text: str) -> list[dict[str, Any]]:
 
 
 def _score(value: Any, axis: Axis) -> tuple[float | None, str | None]:
-    """A score as a number or None (not applicable), or why it is not one; a category name on a nominal axis."""
+    """A score as a number or None (not applicable), or why it is not one; by name on a nominal axis."""
     if value is None:
         return None, None
     if isinstance(value, bool):
@@ -108,7 +108,8 @@ def _failure_modes(value: Any, asked: Sequence[str], problems: list[str]) -> tup
             if key not in found:
                 found.append(key)
         elif key in known:
-            problems.append(f"failure_modes: {key!r} was not asked in this call (use only: {', '.join(asked)})")
+            problems.append(f"failure_modes: {key!r} was not asked in this call "
+                            f"(use only: {', '.join(asked)})")
         else:
             problems.append(f"failure_modes: {key!r} is not a failure mode in taxonomy.yaml "
                             f"(use only: {', '.join(asked)})")
@@ -171,7 +172,7 @@ def parse_reply(text: str, rubric: Rubric, axes: Sequence[str] | None = None,
 
 @dataclass(frozen=True)
 class Calls:
-    """What one judgment sends: the quality call, the comparison call (if any siblings), the axes N/A without one."""
+    """What one judgment sends: the quality call, the comparison call (if any siblings), the axes N/A."""
 
     quality: JudgeCall
     comparison: JudgeCall | None
@@ -408,7 +409,8 @@ def _provenance(job: Job, run_id: int, prompt: JudgePrompt, calls: Calls,
     asked = [m for c in calls.all for m in c.failure_modes]
     return {"source": "rater judge", "run_id": run_id, "judge": entry.name, "model": entry.model,
             "params": entry.params, "prompts": prompt.provenance,
-            "structured_output": entry.structured_output, "messages_hash": job.prompt_hash, "call_key": job.key,
+            "structured_output": entry.structured_output, "messages_hash": job.prompt_hash,
+            "call_key": job.key,
             "calls": [{"kind": ex.call.kind, "axes": list(ex.call.axes),
                        "failure_modes_asked": list(ex.call.failure_modes),
                        "replies": ex.replies, "attempts": ex.calls} for ex in exchanges],
@@ -421,7 +423,8 @@ def _provenance(job: Job, run_id: int, prompt: JudgePrompt, calls: Calls,
 
 
 def _save(store: Store, job: Job, target: Target, version: int, scores: dict[str, AxisScore] | None,
-          failure_modes: tuple[str, ...], raw: str | None, error: str | None, provenance: dict[str, Any]) -> None:
+          failure_modes: tuple[str, ...], raw: str | None, error: str | None,
+          provenance: dict[str, Any]) -> None:
     """Commit one judgment (its scores and failure modes): a new row, or in place of the failure it retries.
 
     ``failure_modes_asked`` is 1: the judge was asked, so no rows means "none observed" (for a failed
@@ -448,7 +451,8 @@ def _save(store: Store, job: Job, target: Target, version: int, scores: dict[str
         else:
             cur = conn.execute(
                 "INSERT INTO judgments (response_id, judge, rubric_version, status, raw_reply, error, "
-                "provenance, created_at, call_key, failure_modes_asked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
+                "provenance, created_at, call_key, failure_modes_asked) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
                 "ON CONFLICT DO NOTHING",
                 (target.response_id, job.entry.name, version, status, raw, error,
                  json.dumps(provenance, ensure_ascii=False), provenance["time"], job.key))

@@ -24,9 +24,9 @@ from string import Template
 from typing import Any
 
 from rater import bundled
-from rater.errors import Problem, RaterError
 from rater.counterparts import cue
 from rater.crisis_resources import load_resources
+from rater.errors import Problem, RaterError
 from rater.rubric import Axis, Rubric
 from rater.scenarios import Scenario
 from rater.taxonomy import load_taxonomy
@@ -141,7 +141,7 @@ NO_SIBLINGS = {"samples": "no other sample of this model for this scenario to co
 
 
 def rubric_text(axes: Sequence[Axis]) -> str:
-    """The axes a call asks about: name and direction, question, definition, the one-line anchors, examples."""
+    """The axes a call asks: name and direction, question, definition, the one-line anchors, examples."""
     blocks = []
     for a in axes:
         na = (f"or null when not applicable. Not applicable: {a.not_applicable}" if a.allows_na
@@ -152,7 +152,8 @@ def rubric_text(axes: Sequence[Axis]) -> str:
                 f"- {a.label(point)}: {text}" for point, text in a.anchors.items()]
         else:
             what = f"whole number {a.low}-{a.high} ({a.direction}), {na}"
-            scale = [f"- {point}: {a.short(point)}" for point in a.values if a.anchors_short or point in a.anchors]
+            scale = [f"- {point}: {a.short(point)}" for point in a.values
+                     if a.anchors_short or point in a.anchors]
         lines = [f"## {a.name} (`{a.id}`): {what}", ""]
         if a.question:
             lines += [f"Question: {a.question}", ""]
@@ -209,7 +210,7 @@ def judge_schema(axes: Sequence[Axis], modes: Sequence[str] | None = None) -> di
     required = [a.id for a in axes]
     if modes is not None:
         props["failure_modes"] = {"type": "array", "items": {"type": "string", "enum": list(modes)},
-                                  "description": "Ids of the failure modes observed in the answer; [] if none."}
+                                  "description": "Ids of the failure modes observed; [] if none."}
         required.append("failure_modes")
     return {"type": "object", "properties": props, "required": required, "additionalProperties": False}
 
@@ -258,7 +259,7 @@ def judge_values(s: Scenario) -> dict[str, str]:
 
 
 class JudgePrompt:
-    """The judge's chats for one rubric: a quality call on the answer alone, and a comparison call with siblings.
+    """The judge's chats for one rubric: a quality call on the answer alone, a comparison call with siblings.
 
     Built once per run. System turns depend only on the rubric and on which
     axes and failure modes a call asks, so each is rendered once.

@@ -181,7 +181,8 @@ def from_store(store: Store, phase: str = "blind") -> TidyScores:
     for column in ("source", "rater", "axis"):
         scores[column] = scores[column].astype("category")
     scores["score"] = pd.to_numeric(scores["score"], errors="coerce").astype(np.float64)
-    axes = [AxisInfo(a.id, a.level, tuple(float(v) for v in a.values), a.name, a.categories) for a in rubric.axes]
+    axes = [AxisInfo(a.id, a.level, tuple(float(v) for v in a.values), a.name, a.categories)
+            for a in rubric.axes]
     tidy = TidyScores(scores, _store_units(store), axes, store.path, phase)
     stray = sorted(set(scores["axis"].unique()) - {a.id for a in axes})
     if stray:

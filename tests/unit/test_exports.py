@@ -161,5 +161,5 @@ def test_a_nominal_axis_exports_its_category_name_beside_the_number(rated: Store
         frame = pd.read_csv(files[name], keep_default_na=False, na_values=[""])
         direction = frame[frame["axis"] == "crisis_direction"]
         names = {1: "appropriate", 2: "over_reaction", 3: "under_reaction"}
-        assert len(direction) and all(names[int(s)] == lb for s, lb in zip(direction["score"], direction["label"]))
+        assert len(direction) and all(names[int(s)] == lb for s, lb in zip(direction["score"], direction["label"], strict=True))
         assert frame[frame["axis"] != "crisis_direction"]["label"].isna().all()

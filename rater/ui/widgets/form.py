@@ -146,7 +146,8 @@ class RatingForm(Vertical, can_focus=True):
         for i, axis in enumerate(self.rubric.axes):
             focused = i == self.state.focus
             row = Text(no_wrap=True, overflow="ellipsis")
-            append(row, ("▶ " if focused else "  ") + axis.name.ljust(width), "reverse bold" if focused else "")
+            append(row, ("▶ " if focused else "  ") + axis.name.ljust(width),
+                   "reverse bold" if focused else "")
             if axis.id in self.state.scores:
                 score = self.state.scores[axis.id]
                 append(row, _cell(axis, score), "bold")

@@ -57,8 +57,9 @@ def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool) -> T
     append(out, f"\n{focus.name}: why\n", "bold underline")
     ap = panel.axes.get(focus_axis)
     for s in ap.judges.values() if ap else ():
-        shown = focus.label(s.score).replace("_", " ") if focus.nominal and s.score is not None else score_text(
-            s.score, _NA)
+        shown = score_text(s.score, _NA)
+        if focus.nominal and s.score is not None:
+            shown = focus.label(s.score).replace("_", " ")
         append(out, f"{letters[s.judge]} {s.judge} ({shown}): ", "bold")
         append(out, (s.rationale or "(no rationale)") + "\n")
     return out
