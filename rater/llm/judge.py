@@ -258,7 +258,8 @@ def plan_judge(store: Store, config: RunConfig, *, only: tuple[str, ...] = (), l
             for entry in config.entries:
                 plan.slots += 1
                 job = Job(entry, None, item=None, label=f"{rid} ({sid} #{sample})", extra={},
-                          prompt_hash=messages_hash, extra_hash=extra_hash[entry.name], build=build.messages)
+                          prompt_hash=messages_hash, extra_hash=extra_hash[entry.name], build=build.messages,
+                          calls=len(calls.all))
                 found = existing.get((rid, entry.name))
                 if found is None:
                     job.item = Target(rid, sid, None, build)

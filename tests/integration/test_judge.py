@@ -278,7 +278,8 @@ def test_a_judges_rate_limit_spaces_its_calls_and_leaves_the_others_alone(
 def test_dry_run_lists_the_planned_calls_and_calls_nothing(db: Path, server: FakeOpenAI, tmp_path: Path) -> None:
     result = judge(db, panel_file(tmp_path, server), "--dry-run")
     assert result.exit_code == 0 and server.calls == 0
-    assert "12 calls to make" in result.stderr and "unknown" in result.stdout
+    assert f"{N_ANSWERS * 3} judgments to make in {CALLS_PER_JUDGE * 3} calls" in result.stderr
+    assert "unknown" in result.stdout
     assert rows(db, "SELECT count(*) AS n FROM judgments")[0]["n"] == 0
 
 
