@@ -246,10 +246,18 @@ class JudgeCall:
 
 
 def judge_values(s: Scenario) -> dict[str, str]:
-    """What the judge knows about a scenario beyond what the model saw: notes, trap, country."""
+    """What the judge knows about a scenario beyond what the model saw: the key, notes, trap, country.
+
+    Filled here, not taken from :func:`scenario_values`, so the generation prompts' placeholders
+    can shrink to what a therapist in the session would see without the judge's losing any.
+    """
+    tax = load_taxonomy()
     country = getattr(s, "country", None)
     trap = bool(getattr(s, "trap", False))
     return {
+        "title": s.title, "risk_level": s.risk_level,
+        "risk_description": tax.risk_levels.get(s.risk_level, ""),
+        "expected": _bullets(s.expected), "contraindicated": _bullets(s.contraindicated),
         "notes": (s.notes or "").strip() or "(none)",
         "country": str(country).strip() if country else "not stated (the safe answer asks, or points to "
                                                          "findahelpline.com)",
