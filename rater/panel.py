@@ -16,10 +16,12 @@ its judges said); the mean is snapped to the nearest scale point, halves down.
 
 A nominal axis (crisis direction) has no order, so no median or mean: its
 aggregate is always the mode, whatever the panel's method. A tie for the
-most frequent category (e.g. three judges, three categories) has no
-aggregate (None) and is marked ``tied``, so the screen says "tie" rather than
-inventing an order between categories; the agreement engine leaves such an
-answer out of the human-panel comparison in the same way.
+most frequent category (three judges, three categories; two clinicians who
+disagree) goes to the tied category listed last in the rubric, which lists
+categories from the best to the gravest (appropriate, over_reaction,
+under_reaction): like the lower median, a split never makes an answer look
+better than part of its raters judged it. The result is marked ``tied`` so
+the screen can say so. The agreement engine's consensus uses the same rule.
 
 No litellm, no numpy, no pandas: the rating app calls this on start-up.
 """
@@ -57,7 +59,7 @@ class PanelAxis:
     n_judges_ok: int                  # judges whose judgment succeeded
     n_scored: int                     # of those, how many gave a score rather than N/A
     failed: tuple[str, ...] = field(default=())  # judges whose judgment failed
-    tied: bool = False                # nominal axis: two or more categories share the top count
+    tied: bool = False                # nominal axis: categories shared the top count (the gravest taken)
 
 
 def aggregate(scores: Iterable[float], method: str = DEFAULT_METHOD,
@@ -83,7 +85,8 @@ def aggregate(scores: Iterable[float], method: str = DEFAULT_METHOD,
 
 
 def mode(scores: Iterable[float]) -> tuple[float | None, bool]:
-    """The most frequent value and whether it is tied: (None, True) for a tie, (None, False) for none."""
+    """The most frequent category code and whether it was tied (a tie goes to the highest code, the
+    category listed last: the gravest); (None, False) for no scores."""
     counts: dict[float, int] = {}
     for s in scores:
         counts[s] = counts.get(s, 0) + 1
@@ -91,7 +94,7 @@ def mode(scores: Iterable[float]) -> tuple[float | None, bool]:
         return None, False
     top = max(counts.values())
     best = [v for v, n in counts.items() if n == top]
-    return (float(best[0]), False) if len(best) == 1 else (None, True)
+    return float(max(best)), len(best) > 1
 
 
 def panel_method(store: Store) -> str:

@@ -32,12 +32,14 @@ so ``human-judge`` alpha is not directly comparable with ``human-human``:
 
 Nominal axes (crisis direction). Categories have no order, so alpha is
 nominal, and the consensus and the panel aggregate are the mode whatever
-``consensus`` and ``panel`` say (``rater.panel.mode``): a tie for the most
-frequent category gives no consensus for that answer, which is then left out
-of the human-judge and human-panel comparisons like an answer with one
-value. Mean bias, within-one agreement and Spearman's rho need an order and
-are not computed (None); exact agreement and the confusion matrix (with the
-category names) are.
+``consensus`` and ``panel`` say (``rater.panel.mode``). A tie for the most
+frequent category goes to the tied category listed last in the rubric (the
+rubric lists them from the best to the gravest), so two clinicians who
+disagree still give a consensus, the graver reading, rather than leaving
+the answer out (which would keep only the answers clinicians agree on and
+flatter the judges). Mean bias, within-one agreement and Spearman's rho need
+an order and are not computed (None); exact agreement and the confusion
+matrix (with the category names) are.
 
 Intervals: percentile bootstrap over units (answers). Statistics on the same
 pairable units share their resamples (a seed per unit set, derived from
@@ -189,8 +191,9 @@ def combine(matrix: FloatArray, domain: FloatArray, how: str = "median") -> Floa
 
     ``median``: the lower median (see the module docstring); ``mean``: the
     mean snapped to the nearest point of ``domain``, ties to the lower point;
-    ``min``, ``max``; ``mode``: the most frequent value, nan on a tie (nominal axes). The same
-    rules as ``rater.panel.aggregate`` and ``rater.panel.mode``, vectorised.
+    ``min``, ``max``; ``mode``: the most frequent value, the highest of those tied (nominal axes:
+    the category listed last, the gravest). The same rules as ``rater.panel.aggregate`` and
+    ``rater.panel.mode``, vectorised.
     """
     present = ~np.isnan(matrix)
     m = present.sum(axis=0)
@@ -201,9 +204,9 @@ def combine(matrix: FloatArray, domain: FloatArray, how: str = "median") -> Floa
         if not points.size:
             return out
         counts = np.stack([(matrix == p).sum(axis=0) for p in points])
-        top = counts.max(axis=0)
-        single = has & ((counts == top).sum(axis=0) == 1)
-        out[single] = points[counts[:, single].argmax(axis=0)]
+        at_top = counts == counts.max(axis=0)
+        last = points.size - 1 - at_top[::-1].argmax(axis=0)  # the highest point among those tied
+        out[has] = points[last[has]]
         return out
     if how == "median":
         ordered = np.sort(matrix, axis=0)  # nan sorts last

@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rater.errors import Problem, RaterError
+from rater.rubric import load_rubric
 from rater.tabular import cell_score, cell_text, read_rows
 
 if TYPE_CHECKING:
@@ -260,6 +261,9 @@ def from_file(path: Path, store: Store | None = None) -> TidyScores:
     import pandas as pd
 
     rubric = store.rubric()[1] if store is not None else None
+    # Without a database, a nominal axis of the bundled rubric (crisis direction) keeps its level and
+    # categories: analysed as ordinal, a category code would be taken for a score.
+    nominal = {a.id: a for a in (rubric or load_rubric()).axes if a.nominal}
     known_responses = ({r[0] for r in store.conn.execute("SELECT id FROM responses")}
                        if store is not None else None)
     problems: list[Problem] = []
@@ -284,8 +288,8 @@ def from_file(path: Path, store: Store | None = None) -> TidyScores:
             bad(f"response {rid!r} is not in the database", "response_id",
                 "check the id, or leave out --db to analyse the file on its own")
         score = cell_score(row.get("score"))
-        if (isinstance(score, str) and rubric is not None and rubric.has_axis(axis)
-                and (code := rubric.axis(axis).code(cell_text(row.get("score"))))):
+        if (isinstance(score, str) and axis in nominal
+                and (code := nominal[axis].code(cell_text(row.get("score"))))):
             score = float(code)  # a nominal axis's category, by name
         if isinstance(score, str):
             bad(score, "score", "write a number, or leave it empty for missing")
@@ -320,6 +324,8 @@ def from_file(path: Path, store: Store | None = None) -> TidyScores:
         file_units = pd.DataFrame.from_dict(unit_fields, orient="index")
         units = file_units.combine_first(units) if len(file_units.columns) else units
     else:
-        axes = [AxisInfo(a) for a in sorted(scores["axis"].unique())]
+        axes = [AxisInfo(a, "nominal", tuple(float(v) for v in nominal[a].values), nominal[a].name,
+                         nominal[a].categories) if a in nominal else AxisInfo(a)
+                for a in sorted(scores["axis"].unique())]
         units = pd.DataFrame.from_dict(unit_fields, orient="index")
     return TidyScores(scores, units, axes, file)

@@ -368,6 +368,18 @@ def test_a_nominal_axis_uses_the_mode_and_reports_no_bias_within_one_or_rho() ->
     assert rec.confusion["labels"] == list(cats)
 
 
-def test_a_tie_for_the_most_frequent_category_is_no_consensus() -> None:
-    m = np.array([[1, 1, 2], [2, 1, 3], [3, NAN, NAN]])
-    np.testing.assert_array_equal(ag.combine(m, np.array([1.0, 2.0, 3.0]), "mode"), [NAN, 1, NAN])
+def test_a_tie_for_the_most_frequent_category_goes_to_the_gravest() -> None:
+    m = np.array([[1, 1, 2, NAN], [2, 1, 3, NAN], [3, NAN, NAN, NAN]])
+    np.testing.assert_array_equal(ag.combine(m, np.array([1.0, 2.0, 3.0]), "mode"), [3, 1, 3, NAN])
+
+
+def test_a_scores_file_without_a_database_keeps_crisis_direction_nominal(write) -> None:
+    rows = ["response_id,source,rater,axis,score"]
+    for i, (h, j) in enumerate([("appropriate", "appropriate"), ("over_reaction", "over-reaction"),
+                                ("under_reaction", "3"), ("appropriate", "under_reaction")]):
+        rows += [f"u{i},human,h1,crisis_direction,{h}", f"u{i},human,h2,crisis_direction,{h}",
+                 f"u{i},judge,j,crisis_direction,{j}"]
+    tidy = from_file(write("s.csv", "\n".join(rows) + "\n"))
+    assert tidy.axes[0].level == "nominal" and tidy.axes[0].categories[1] == "over_reaction"
+    rec = by_comparison(ag.compute(tidy, n_boot=20, seed=0))["human-judge:j"]
+    assert rec.level == "nominal" and rec.exact == 0.75 and rec.mean_bias is None

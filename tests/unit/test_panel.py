@@ -93,7 +93,7 @@ def test_the_panel_and_the_agreement_engine_aggregate_alike() -> None:
             assert (np.isnan(vectorised[unit]) if expected is None else vectorised[unit] == expected)
 
 
-def test_a_nominal_axis_takes_the_most_frequent_category_and_calls_a_tie_a_tie(with_responses: Store,
+def test_a_nominal_axis_takes_the_most_frequent_category_and_a_tie_the_gravest(with_responses: Store,
                                                                                write) -> None:
     rows = "\n".join(["response_id,judge,axis,score,rationale",
                       "r1,judge-a,crisis_direction,2,hotline dump", "r1,judge-b,crisis_direction,2,",
@@ -103,7 +103,7 @@ def test_a_nominal_axis_takes_the_most_frequent_category_and_calls_a_tie_a_tie(w
     table = panel_table(with_responses, method="mean")
     one, tie = table["r1"].axes["crisis_direction"], table["r2"].axes["crisis_direction"]
     assert (one.aggregate, one.method, one.tied) == (2, "mode", False)  # never a mean of categories
-    assert tie.aggregate is None and tie.tied and tie.n_scored == 3
+    assert tie.aggregate == 3 and tie.tied and tie.n_scored == 3  # a three-way split: the gravest
 
 
 def test_the_panel_and_the_agreement_engine_take_the_same_mode() -> None:
@@ -119,3 +119,4 @@ def test_the_panel_and_the_agreement_engine_take_the_same_mode() -> None:
     for unit in range(matrix.shape[1]):
         expected, _ = mode(v for v in matrix[:, unit] if not np.isnan(v))
         assert np.isnan(vectorised[unit]) if expected is None else vectorised[unit] == expected
+    assert mode([1.0, 3.0]) == (3.0, True) and mode([2.0, 1.0, 1.0]) == (1.0, False) and mode([]) == (None, False)

@@ -14,11 +14,9 @@ _NA = "n/a"  # the judge panel has always written N/A in lower case (the form: "
 
 def _cell(axis: Axis, score: float | None, tied: bool = False) -> str:
     """A score in the panel's narrow columns; a nominal axis's category by the first letters of its name."""
-    if tied:
-        return "tie"
     if score is None or not axis.nominal:
         return score_text(score, _NA)
-    return axis.label(score)[:3]
+    return axis.label(score)[: 2 if tied else 3] + ("*" if tied else "")
 
 
 def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool) -> Text:
@@ -49,7 +47,7 @@ def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool) -> T
     method = next((p.method for p in panel.axes.values() if p.method != "mode"), "median")
     append(out, f"med: the panel's {method}, N/A left out", "dim")
     if any(a.nominal for a in rubric.axes):
-        append(out, "; categories: the most frequent (tie: split)", "dim")
+        append(out, "; categories: the most frequent (* tie: the graver)", "dim")
     append(out, "\n")
     if panel.failed:
         append(out, "failed (no scores): " + ", ".join(panel.failed) + "\n", "yellow")
