@@ -70,7 +70,11 @@ def test_the_scenario_key_shows_the_checked_lines_for_the_patients_country() -> 
                  patient_profile="p", patient_message="m", task="k", expected=("e",), contraindicated=("c",))
     hidden, shown = context_text(s, False).plain, context_text(s, True).plain
     assert "Checked crisis lines" not in hidden and "findahelpline.com" not in hidden
-    assert "Checked crisis lines (patient's country: not stated)" in shown and "findahelpline.com" in shown
+    assert "findahelpline.com" in shown and "A number not on this list is unverified" in shown
     if "country" in Scenario.__dataclass_fields__:  # scenarios gain a country on another branch
         uk = context_text(replace(s, country="UK"), True).plain  # type: ignore[call-arg]
         assert "Samaritans: 116 123 (call)" in uk and "988" not in uk
+        unknown = context_text(replace(s, country=None), True).plain  # type: ignore[call-arg]
+        assert "patient's country: unknown" in unknown and "116 123" not in unknown
+    else:  # a scenario without the field: every checked line, each with its country
+        assert "country: see the patient profile" in shown and "AU · Lifeline: 13 11 14" in shown
