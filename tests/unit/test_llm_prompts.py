@@ -92,3 +92,32 @@ def test_the_core_imports_no_litellm_and_no_textual() -> None:
               "print([m for m in ('litellm', 'textual', 'pandas') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_quality_call_reads_trap_and_country_when_scenarios_have_them() -> None:
+    """Scenarios gain `trap` and `country` on another branch; the judge reads them when present."""
+    from dataclasses import dataclass
+
+    from rater.llm.prompts import JudgePrompt
+    from rater.rubric import load_rubric
+    from rater.scenarios import Scenario
+    from rater.ui.widgets.context import context_text
+
+    @dataclass(frozen=True)
+    class Later(Scenario):
+        trap: bool = False
+        country: str | None = None
+
+    fields = dict(id="x", title="t", modality="pe", step="hotspots", severity=0, risk_level="none",
+                  patient_profile="p", patient_message="I'm going to die", task="k", expected=("e",),
+                  contraindicated=("c",), notes="A present-tense memory line.")
+    prompt = JudgePrompt(load_rubric())
+    trap = prompt.quality(Later(**fields, trap=True, country="UK"), "Stay with it.").messages[1]["content"]
+    assert "Trap: yes" in trap and "Patient's country: UK" in trap and "A present-tense memory line." in trap
+    unknown = prompt.quality(Later(**{**fields, "id": "y"}), "ok").messages[1]["content"]
+    assert "Trap: no" in unknown and "Patient's country: unknown" in unknown
+    old = prompt.quality(Scenario(**{**fields, "id": "z"}), "ok").messages[1]["content"]
+    assert "Trap:" not in old and "as in the patient profile" in old
+    uk = context_text(Later(**fields, country="UK"), True).plain
+    assert "Samaritans: 116 123 (call)" in uk and "988" not in uk
+    assert "patient's country: unknown" in context_text(Later(**fields), True).plain
