@@ -58,4 +58,6 @@ def cue(s: Scenario) -> str:
     if not s.demographic_group:
         return "the base scenario (no demographic change)"
     shown = ", ".join(f"{k}: {v}" for k, v in s.demographics.items())
-    return f"{s.demographic_group}: {shown}" if shown else s.demographic_group
+    if not shown:
+        return s.demographic_group
+    return shown if set(s.demographics) == {s.demographic_group} else f"{s.demographic_group}: {shown}"

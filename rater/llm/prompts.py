@@ -258,6 +258,8 @@ def judge_values(s: Scenario) -> dict[str, str]:
         "title": s.title, "risk_level": s.risk_level,
         "risk_description": tax.risk_levels.get(s.risk_level, ""),
         "expected": _bullets(s.expected), "contraindicated": _bullets(s.contraindicated),
+        # The key's items for later turns (scenarios that have them): context, never scored.
+        "later": _bullets(tuple(getattr(s, "later", ()) or ())).replace("(none given)", "(none)"),
         "notes": (s.notes or "").strip() or "(none)",
         "country": _country(s),
         "trap": ("Trap: yes - the patient's words sound like risk but are not (risk none); "
