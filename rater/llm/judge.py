@@ -344,7 +344,10 @@ async def _converse(job: Job, caller: Caller, call: JudgeCall, rubric: Rubric) -
         except CallFailed as exc:
             ex.calls += exc.attempts
             ex.error = f"no reply after {exc.attempts} attempts ({exc.kind}): {exc.message}"
-            if ex.raw is not None:
+            partial = getattr(exc, "partial", None)  # an oversized reply, where calls keep its start
+            if partial is not None:
+                ex.raw, ex.error = partial, f"an unusable reply ({exc.kind}): {exc.message}"
+            elif ex.raw is not None:
                 ex.error = f"an unusable reply, then {ex.error}"
             return ex
         ex.calls += reply.attempts
