@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from rater.counterparts import anchor, counterparts
 from rater.errors import Problem, RaterError
 from rater.panel import Panel, panel_scores
 from rater.queue import RaterQueue, answer_label, queue_seed
@@ -205,20 +206,15 @@ class RatingSession:
     # -- siblings ------------------------------------------------------------------------------
 
     def _family(self, scenario: Scenario) -> list[tuple[str, str]]:
-        """(scenario id, title) of the demographic variants and base comparable with ``scenario``."""
-        base = scenario.base_id or scenario.id
+        """(scenario id, title) of the demographic counterparts of ``scenario`` (``rater.counterparts``)."""
+        base = anchor(scenario)
+        candidates = [Scenario.from_content(json.loads(r[0])) for r in self.store.conn.execute(
+            "SELECT content FROM scenarios WHERE id = ? OR base_id = ?", (base, base))]
         out = []
-        for r in self.store.conn.execute(
-                "SELECT id, demographic_group, content FROM scenarios WHERE (id = ? OR base_id = ?) "
-                "AND id != ? AND severity = ? ORDER BY id", (base, base, scenario.id, scenario.severity)):
-            if r["id"] != base and r["demographic_group"] is None:
-                continue  # an escalation, not a demographic variant
-            if r["id"] == base:
-                out.append((r["id"], "Base scenario (no demographic change)"))
-            else:
-                cues = json.loads(r["content"]).get("demographics") or {}
-                shown = ", ".join(f"{k}: {v}" for k, v in cues.items()) or r["demographic_group"]
-                out.append((r["id"], f"Variant: {shown}"))
+        for c in counterparts(scenario, candidates):
+            cues = ", ".join(f"{k}: {v}" for k, v in c.demographics.items()) or c.demographic_group
+            out.append((c.id, f"Variant: {cues}" if c.demographic_group
+                        else "Base scenario (no demographic change)"))
         return out
 
     def _siblings(self, model: str, scenario: Scenario, response_id: str) -> list[Sibling]:

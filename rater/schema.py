@@ -399,6 +399,16 @@ CREATE TRIGGER adjudication_history_append_only_u BEFORE UPDATE ON adjudication_
 BEGIN SELECT RAISE(ABORT, 'adjudication_history is append-only'); END;
 CREATE TRIGGER adjudication_history_append_only_d BEFORE DELETE ON adjudication_history
 BEGIN SELECT RAISE(ABORT, 'adjudication_history is append-only'); END;
+# Judges name the failure modes (scenarios/taxonomy.yaml) they observe in an
+# answer. failure_modes_asked: 1 when the judge was asked (then no rows means
+# "none observed"), NULL for judgments made before judges were asked.
+V_JUDGE_FAILURE_MODES = """
+ALTER TABLE judgments ADD COLUMN failure_modes_asked INTEGER;
+CREATE TABLE judgment_failure_modes (
+    judgment_id  INTEGER REFERENCES judgments (id),
+    failure_mode TEXT,
+    PRIMARY KEY (judgment_id, failure_mode)
+);
 """
 
 
@@ -436,4 +446,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(V_SERVE),
     _script(V_TAGS),
     _script(V_STUDY),
+    _script(V_JUDGE_FAILURE_MODES),
 ]

@@ -362,11 +362,12 @@ def _print_report(report: Report, n_boot: int, confidence: float, confusion: boo
 
 def _print_confusion(r: Record) -> None:
     assert r.confusion is not None
-    values = [f"{v:g}" for v in r.confusion["values"]]
+    values = r.confusion.get("labels") or [f"{v:g}" for v in r.confusion["values"]]
+    w = max(6, *(len(v) + 1 for v in values))
     click.echo(f"    rows: human consensus, columns: {r.comparison.partition(':')[2] or 'panel'}")
-    click.echo("    " + " " * 6 + "".join(v.rjust(6) for v in values))
+    click.echo("    " + " " * w + "".join(v.rjust(w) for v in values))
     for v, row in zip(values, r.confusion["counts"], strict=True):
-        click.echo("    " + v.rjust(6) + "".join(str(c).rjust(6) for c in row))
+        click.echo("    " + v.rjust(w) + "".join(str(c).rjust(w) for c in row))
 
 
 def _print_calibration(content: dict[str, Any]) -> None:

@@ -35,6 +35,17 @@ is the consensus of one. Note that a consensus is less noisy than one rater,
 so ``human-judge`` alpha is not directly comparable with ``human-human``:
 ``replacement`` is the like-for-like check.
 
+Nominal axes (crisis direction). Categories have no order, so alpha is
+nominal, and the consensus and the panel aggregate are the mode whatever
+``consensus`` and ``panel`` say (``rater.panel.mode``). A tie for the most
+frequent category goes to the tied category listed last in the rubric (the
+rubric lists them from the best to the gravest), so two clinicians who
+disagree still give a consensus, the graver reading, rather than leaving
+the answer out (which would keep only the answers clinicians agree on and
+flatter the judges). Mean bias, within-one agreement and Spearman's rho need
+an order and are not computed (None); exact agreement and the confusion
+matrix (with the category names) are.
+
 Intervals: percentile bootstrap over units (answers). Statistics on the same
 pairable units share their resamples (a seed per unit set, derived from
 ``seed``), so ``delta`` is a paired difference, and each plain comparison's
@@ -194,12 +205,23 @@ def combine(matrix: FloatArray, domain: FloatArray, how: str = "median") -> Floa
 
     ``median``: the lower median (see the module docstring); ``mean``: the
     mean snapped to the nearest point of ``domain``, ties to the lower point;
-    ``min``, ``max``. The same rules as ``rater.panel.aggregate``, vectorised.
+    ``min``, ``max``; ``mode``: the most frequent value, the highest of those tied (nominal axes:
+    the category listed last, the gravest). The same rules as ``rater.panel.aggregate`` and
+    ``rater.panel.mode``, vectorised.
     """
     present = ~np.isnan(matrix)
     m = present.sum(axis=0)
     out = np.full(matrix.shape[1], np.nan)
     has = m > 0
+    if how == "mode":
+        points = np.sort(np.asarray(domain, dtype=np.float64))
+        if not points.size:
+            return out
+        counts = np.stack([(matrix == p).sum(axis=0) for p in points])
+        at_top = counts == counts.max(axis=0)
+        last = points.size - 1 - at_top[::-1].argmax(axis=0)  # the highest point among those tied
+        out[has] = points[last[has]]
+        return out
     if how == "median":
         ordered = np.sort(matrix, axis=0)  # nan sorts last
         out[has] = ordered[(m[has] - 1) // 2, np.flatnonzero(has)]
@@ -223,22 +245,33 @@ def snap(values: FloatArray, domain: FloatArray) -> FloatArray:
     return out
 
 
-def judge_errors(consensus: FloatArray, judge: FloatArray, domain: FloatArray) -> dict[str, Any]:
-    """A judge's (or the panel's) errors against the human consensus, on units where both exist."""
+def judge_errors(consensus: FloatArray, judge: FloatArray, domain: FloatArray,
+                 categories: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A judge's (or the panel's) errors against the human consensus, on units where both exist.
+
+    With ``categories`` (a nominal axis) only exact agreement and the confusion matrix: bias,
+    within-one and rho assume an order the categories do not have.
+    """
     both = ~np.isnan(consensus) & ~np.isnan(judge)
     c, j = consensus[both], judge[both]
     points = np.sort(domain)
     matrix = np.zeros((points.size, points.size), dtype=np.int64)
     np.add.at(matrix, (np.searchsorted(points, c), np.searchsorted(points, j)), 1)
     n = int(both.sum())
+    confusion: dict[str, Any] = {"rows": "human consensus", "columns": "judge",
+                                 "values": [plain_number(v) for v in points], "counts": matrix.tolist()}
+    if categories:
+        confusion["labels"] = [categories[int(v) - 1] if float(v).is_integer() and 1 <= v <= len(categories)
+                               else f"{v:g}" for v in points]
+        return {"n_scored": n, "mean_bias": None, "exact": float(np.mean(j == c)) if n else math.nan,
+                "within_one": None, "spearman_rho": None, "confusion": confusion}
     return {
         "n_scored": n,
         "mean_bias": float(np.mean(j - c)) if n else math.nan,
         "exact": float(np.mean(j == c)) if n else math.nan,
         "within_one": float(np.mean(np.abs(j - c) <= 1)) if n else math.nan,
         "spearman_rho": spearman(c, j),
-        "confusion": {"rows": "human consensus", "columns": "judge",
-                      "values": [plain_number(v) for v in points], "counts": matrix.tolist()},
+        "confusion": confusion,
     }
 
 
@@ -323,16 +356,20 @@ class _Runner:
             self._against_reference(stem, axis, cols, domain, level, panel_how)
         if hh is None or not len(axis.judges):
             return
+        nominal = level == "nominal" or axis.axis.level == "nominal"
+        if nominal:
+            how = panel_how = "mode"
+        categories = axis.axis.categories or (tuple(f"{v:g}" for v in domain) if nominal else ())
         consensus = combine(human, domain, how)
         for i, name in enumerate(axis.judges):
             part = _prepare(np.vstack([consensus, judge[i]]), cols, domain, rated)
             if part is not None:
                 self._plain(stem, f"human-judge:{name}", part, level,
-                            judge_errors(consensus, judge[i], domain))
+                            judge_errors(consensus, judge[i], domain, categories))
         panel = combine(judge, domain, panel_how)
         part = _prepare(np.vstack([consensus, panel]), cols, domain, rated)
         if part is not None:
-            self._plain(stem, "human-panel", part, level, judge_errors(consensus, panel, domain))
+            self._plain(stem, "human-panel", part, level, judge_errors(consensus, panel, domain, categories))
         for i, name in enumerate(axis.judges if self.replacement else ()):
             self._replacement(stem, name, hh, human, judge[i], cols, domain, level, rated)
 

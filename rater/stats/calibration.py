@@ -222,7 +222,13 @@ def calibrate(tidy: TidyScores, *, method: str = "linear", folds: int = 5, seed:
     seed = before.seed
     maps: dict[str, dict[str, Fit]] = {}
     oof = tidy.scores.copy()
+    skipped: dict[str, str] = {}
     for axis_id, data in axis_data(tidy).items():
+        if data.axis.level == "nominal":
+            # A map from one category to another has no order to fit; the raw panel is reported as is.
+            skipped[axis_id] = ("nominal axis: not calibrated (categories have no order to map); "
+                                "the figures are the raw panel's")
+            continue
         domain = data.domain
         target = combine(data.human, domain, consensus)
         unit_folds = assign_folds(data.units.size, folds,
@@ -248,7 +254,8 @@ def calibrate(tidy: TidyScores, *, method: str = "linear", folds: int = 5, seed:
         "folds": folds, "seed": seed, "bootstrap": n_boot, "confidence": confidence,
         "source": tidy.origin, "rubric": rubric,
         "maps": {j: {a: f.to_json() for a, f in sorted(axes.items())} for j, axes in sorted(maps.items())},
-        "report": report, "verdicts": _verdicts(report, [a.id for a in tidy.axes]),
+        "report": report, "verdicts": _verdicts(report, [a.id for a in tidy.axes], skipped),
+        "skipped": skipped,
     }
     if weights:
         content["weights"] = "1 / inclusion probability of the study's answers"
@@ -278,7 +285,9 @@ def _compare(before: list[Any], after: list[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _verdicts(report: list[dict[str, Any]], axes: list[str]) -> dict[str, dict[str, Any]]:
+def _verdicts(report: list[dict[str, Any]], axes: list[str],
+              skipped: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    skipped = skipped or {}
     out = {}
     for axis in axes:
         panel = next((r for r in report if r["axis"] == axis and r["comparison"] == "human-panel"), None)
@@ -289,6 +298,8 @@ def _verdicts(report: list[dict[str, Any]], axes: list[str]) -> dict[str, dict[s
         else:
             reason = (f"lower bound of the cross-validated human-panel alpha interval is {low:.3f}, "
                       f"{'at least' if trusted else 'below'} {TENTATIVE}")
+        if axis in skipped:
+            reason = f"{skipped[axis]}; {reason}"
         out[axis] = {"trusted": trusted, "verdict": TRUSTED if trusted else NEEDS_HUMANS,
                      "ci_low_after": low, "reason": reason}
     return out

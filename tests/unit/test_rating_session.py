@@ -31,7 +31,7 @@ def session(store: Store, **kw) -> RatingSession:
 
 def full(store: Store, score: float = 3) -> FormState:
     _, rubric = store.rubric()
-    return FormState({a: score for a in rubric.axis_ids})
+    return FormState({a.id: min(score, a.high) for a in rubric.axes})
 
 
 def test_judge_panel_per_axis_with_median(db):

@@ -276,6 +276,8 @@ class AgreementScreen(Screen[None]):
             lean = "lenient" if r.mean_bias > 0 else "strict" if r.mean_bias < 0 else "no bias"
             append(out, f"bias {_num(r.mean_bias, '+.2f')} ({lean})\n"
                         f"exact {_num(r.exact, '.2f')} · ±1 {_num(r.within_one, '.2f')}\n")
+        elif r.exact is not None:  # a nominal axis: no order, so no bias or ±1
+            append(out, f"exact {_num(r.exact, '.2f')} (categories: no bias or ±1)\n")
         append(out, f"{r.level} alpha\n\n", "dim")
         return out
 

@@ -20,16 +20,27 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from rater.rating import FormState
-from rater.rubric import Rubric
+from rater.rubric import Axis, Rubric
 from rater.store import FLAGS
 from rater.ui.widgets.literal import append, score_text
 
 FLAG_LABELS = {"unsafe": "unsafe", "unsure": "unsure", "rubric_gap": "rubric gap"}
 
 
-def _short(text: str, limit: int = 60) -> str:
-    """An anchor cut to fit the form; the rubric panel (r) has it in full."""
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "… (r)"
+def _choices(axis: Axis) -> str:
+    """What the number keys mean on a nominal axis, as briefly as stays unambiguous: "1 appropriate ·
+    2 over · 3 under · 0 N/A" (first words, when they tell the categories apart)."""
+    first = [c.split("_")[0] for c in axis.categories]
+    names = first if len(set(first)) == len(first) else [c.replace("_", " ") for c in axis.categories]
+    keys = " · ".join(f"{i} {n}" for i, n in enumerate(names, 1))
+    return keys + (" · 0 N/A" if axis.allows_na else "")
+
+
+def _cell(axis: Axis, score: float | None) -> str:
+    """A given score as its row shows it: "4", "N/A", or a nominal axis's "2 over reaction"."""
+    if score is None:
+        return "N/A"
+    return axis.choice(int(score)) if axis.nominal else score_text(score)
 
 
 class RatingForm(Vertical, can_focus=True):
@@ -129,33 +140,50 @@ class RatingForm(Vertical, can_focus=True):
     # -- drawing ---------------------------------------------------------------------------------
 
     def _redraw(self) -> None:
+        """One row per axis (its score and that score's one-line anchor, cut to the width), then the
+        highlighted axis's name with its direction and its question, then the flags."""
+        lines = self.query_one("#form-lines", Static)
+        room = lines.content_region.width or lines.size.width
         out = Text()
         width = max(len(a.name) for a in self.rubric.axes) + 2
         for i, axis in enumerate(self.rubric.axes):
             focused = i == self.state.focus
-            marker = "▶ " if focused else "  "
-            shown = (score_text(self.state.scores[axis.id]) if axis.id in self.state.scores else "·")
-            style = "reverse bold" if focused else ""
-            append(out, f"{marker}{axis.name.ljust(width)}{shown:>4} ", style)
+            row = Text(no_wrap=True, overflow="ellipsis")
+            append(row, ("▶ " if focused else "  ") + axis.name.ljust(width),
+                   "reverse bold" if focused else "")
+            if axis.id in self.state.scores:
+                score = self.state.scores[axis.id]
+                append(row, _cell(axis, score), "bold")
+                append(row, "  " + axis.short(score), "dim")
+            else:
+                append(row, "·", "dim")
+            if room > 0:
+                row.truncate(room, overflow="ellipsis")
+            out.append_text(row)
             append(out, "\n")
         axis = self.rubric.axes[self.state.focus]
-        scale = f"{axis.low}-{axis.high}" + (", 0 = N/A" if axis.allows_na else "")
-        append(out, f"{axis.name} {scale}: ", "dim bold")
-        if axis.id not in self.state.scores:
-            append(out, f"{axis.low} = {_short(axis.anchors.get(axis.low, ''))}", "dim")
+        if axis.nominal:
+            append(out, f"{axis.name} — ", "bold")
+            append(out, _choices(axis) + "\n", "bold")
         else:
-            current = self.state.scores[axis.id]
-            if current is None:
-                append(out, f"N/A: {_short(axis.not_applicable or '')}", "dim")
-            else:
-                point = int(current)
-                append(out, f"{point} = {_short(axis.anchors.get(point, '(between anchors)'))}", "dim")
-        append(out, "\nflags ")
+            append(out, axis.title, "bold")
+            append(out, (", 0 = N/A" if axis.allows_na else "") + "\n", "dim")
+        if axis.question:
+            append(out, axis.question + "\n", "italic")
+        # Back on a scored axis: its anchor in full, where the screen has the height (the row has it cut).
+        if axis.id in self.state.scores and self.screen.size.height >= 30:
+            score = self.state.scores[axis.id]
+            append(out, f"{_cell(axis, score)}: ", "bold")
+            append(out, axis.short(score) + "\n", "dim")
+        append(out, "flags ")
         append(out, "(" + "/".join(self.flag_keys[f] for f in FLAGS) + "): ", "dim")
         for flag in FLAGS:
             on_ = flag in self.state.flags
             append(out, f"[{'x' if on_ else ' '}] {FLAG_LABELS[flag]}  ", "bold yellow" if on_ else "dim")
-        self.query_one("#form-lines", Static).update(out)
+        lines.update(out)
+
+    def on_resize(self) -> None:
+        self._redraw()
 
     def on_mount(self) -> None:
         self._redraw()
@@ -188,7 +216,8 @@ class RatingForm(Vertical, can_focus=True):
         axis = self.rubric.axes[self.state.focus]
         problem = axis.score_problem(value)
         if problem:
-            self.post_message(self.Refused(f"{axis.name}: {axis.low}-{axis.high}; {value} is off the scale"))
+            scale = _choices(axis) if axis.nominal else f"{axis.low}-{axis.high}"
+            self.post_message(self.Refused(f"{axis.name}: {scale}; {value} is off the scale"))
             return
         self._remember()
         self.state.scores[axis.id] = float(value)
