@@ -399,6 +399,9 @@ CREATE TRIGGER adjudication_history_append_only_u BEFORE UPDATE ON adjudication_
 BEGIN SELECT RAISE(ABORT, 'adjudication_history is append-only'); END;
 CREATE TRIGGER adjudication_history_append_only_d BEFORE DELETE ON adjudication_history
 BEGIN SELECT RAISE(ABORT, 'adjudication_history is append-only'); END;
+"""
+
+
 # Judges name the failure modes (scenarios/taxonomy.yaml) they observe in an
 # answer. failure_modes_asked: 1 when the judge was asked (then no rows means
 # "none observed"), NULL for judgments made before judges were asked.
