@@ -132,15 +132,28 @@ class Store:
             raise RaterError(Problem(
                 f"was made by a newer rater (schema {version}; this rater knows up to {latest})",
                 self.path, fix="upgrade rater (pip install -U rater) to open it"))
-        while version < latest:
-            with self.write():
-                # Re-read inside the lock: another process may have migrated meanwhile.
-                version = self.schema_version
-                if version >= latest:
-                    break
-                MIGRATIONS[version](self.conn)
-                self.conn.execute(f"PRAGMA user_version = {version + 1}")
-                version += 1
+        if version >= latest:
+            return
+        # Foreign keys off while migrating (a table rebuild drops its old copy), checked before
+        # each commit; the pragma cannot change inside a transaction, hence out here.
+        self.conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            while version < latest:
+                with self.write():
+                    # Re-read inside the lock: another process may have migrated meanwhile.
+                    version = self.schema_version
+                    if version >= latest:
+                        break
+                    MIGRATIONS[version](self.conn)
+                    broken = self.conn.execute("PRAGMA foreign_key_check").fetchone()
+                    if broken:
+                        raise RaterError(Problem(
+                            f"migration {version + 1} would break a reference ({tuple(broken)})",
+                            self.path, fix="report this; the database is left as it was"))
+                    self.conn.execute(f"PRAGMA user_version = {version + 1}")
+                    version += 1
+        finally:
+            self.conn.execute("PRAGMA foreign_keys = ON")
 
     @property
     def db(self) -> sqlite_utils.Database:
