@@ -44,3 +44,24 @@ def print_status(store: Store) -> None:
     for name, n in q("SELECT r.name, count(g.id) FROM raters r LEFT JOIN ratings g "
                      "ON g.rater_id = r.id GROUP BY r.id ORDER BY r.name"):
         click.echo(f"rater      {name}: {n} ratings")
+    print_runs(store)
+
+
+RUNS_SHOWN = 10
+
+
+def print_runs(store: Store) -> None:
+    """The newest `rater generate` / `rater judge` runs, one line each (a killed run shows as interrupted)."""
+    from rater.llm.runner import mark_dead_runs
+
+    mark_dead_runs(store)
+    rows = store.conn.execute(
+        "SELECT id, command, status, planned, ok, failed, skipped, calls, started_at, finished_at "
+        "FROM llm_runs ORDER BY id DESC LIMIT ?", (RUNS_SHOWN + 1,)).fetchall()
+    for r in rows[:RUNS_SHOWN]:
+        when = str(r["started_at"])[:16].replace("T", " ")
+        click.echo(f"run {r['id']:<6} {r['command']:<8} {r['status']:<11} {when}  {r['ok']} ok, "
+                   f"{r['failed']} failed, {r['skipped']} not attempted of {r['planned']}; "
+                   f"{r['calls']} requests")
+    if len(rows) > RUNS_SHOWN:
+        click.echo("run        ... older runs are in the llm_runs table")

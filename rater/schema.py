@@ -287,6 +287,14 @@ def _relax_check(table: str, old: str, new: str) -> Callable[[sqlite3.Connection
 V_SAMPLE0 = _relax_check("responses", "CHECK (sample >= 1)", "CHECK (sample >= 0)")
 
 
+# A run records the process that makes it, so a run whose process died without a word
+# (kill -9, a power cut) is shown as interrupted rather than running forever.
+V_RUN_OWNER = """
+ALTER TABLE llm_runs ADD COLUMN pid INTEGER;
+ALTER TABLE llm_runs ADD COLUMN host TEXT;
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def run(conn: sqlite3.Connection) -> None:
         # executescript would COMMIT the surrounding transaction; run statement by statement.
@@ -319,4 +327,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(V3),
     _script(V4),
     V_SAMPLE0,
+    _script(V_RUN_OWNER),
 ]

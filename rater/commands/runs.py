@@ -123,7 +123,7 @@ def _finish(command: str, store: Any, run_id: int, result: RunResult, unit: str,
         click.echo(after)
     if result.interrupted:
         sys.exit(130)
-    if result.stopped:
+    if result.stopped or result.all_failed:  # a run that produced nothing is not a success
         sys.exit(1)
 
 

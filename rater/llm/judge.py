@@ -23,6 +23,7 @@ from rater.errors import Problem, RaterError
 from rater.llm.calls import Caller, CallFailed
 from rater.llm.config import Entry, RunConfig
 from rater.llm.generate import Plan, select_scenarios
+from rater.llm.jsonscan import json_objects
 from rater.llm.prompts import JudgePrompt, Sibling
 from rater.llm.runner import Job, Outcome, digest
 from rater.rubric import Rubric
@@ -35,23 +36,6 @@ _WRAPPERS = ("scores", "axes", "ratings", "evaluation", "result")
 
 
 # -- parsing -------------------------------------------------------------------------
-
-def json_objects(text: str) -> list[dict[str, Any]]:
-    """Every top-level JSON object in ``text``, in order (code fences and prose around them ignored)."""
-    decoder = json.JSONDecoder()
-    found: list[dict[str, Any]] = []
-    i = text.find("{")
-    while i != -1:
-        try:
-            value, end = decoder.raw_decode(text, i)
-        except ValueError:
-            i = text.find("{", i + 1)
-            continue
-        if isinstance(value, dict):
-            found.append(value)
-        i = text.find("{", end)
-    return found
-
 
 def _score(value: Any) -> tuple[float | None, str | None]:
     """A score as a number or None (not applicable), or why it is not one."""
@@ -250,7 +234,9 @@ def make_handler(store: Store, run_id: int, prompt: JudgePrompt, version: int) -
             except CallFailed as exc:
                 calls += exc.attempts
                 error = f"no reply after {exc.attempts} attempts ({exc.kind}): {exc.message}"
-                if raw is not None:
+                if exc.partial is not None:  # oversized: keep its start, record why
+                    raw, error = exc.partial, f"an unusable reply ({exc.kind}): {exc.message}"
+                elif raw is not None:
                     error = f"an unusable reply, then {error}"
                 _save(store, job, target, version, None, raw, error,
                       _provenance(job, run_id, prompt, calls, replies, latency, tokens, cost, provider_model))

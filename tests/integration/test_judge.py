@@ -157,7 +157,7 @@ def test_an_unusable_reply_is_sent_back_then_stored_as_failed_with_the_raw_reply
     server.reset_counts()
     server.script_for("fake-a", Content(bad), Content(bad))
     result = judge(db, panel, "--only", "t-pe-01-age-70")
-    assert result.exit_code == 0 and server.calls == 2
+    assert result.exit_code == 1 and server.calls == 2  # its only judgment failed
     assert "1 failed" in result.stdout and "--retry-failed" in result.stdout
     failed = rows(db, "SELECT * FROM judgments WHERE response_id = 'r4'")[0]
     assert failed["status"] == "failed" and failed["raw_reply"] == bad
