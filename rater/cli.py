@@ -68,8 +68,9 @@ def init(db_path: str | None, rubric_path: str | None, no_scenarios: bool) -> No
     from rater.importers import import_scenarios
     from rater.rubric import load_rubric
 
+    rubric = load_rubric(Path(rubric_path) if rubric_path else None)  # a bad file creates nothing
     store = open_store(db_path, create=True)
-    version = store.ensure_rubric(load_rubric(Path(rubric_path) if rubric_path else None))
+    version = store.ensure_rubric(rubric)
     click.echo(f"{store.path}: rubric version {version}")
     if not no_scenarios:
         click.echo(f"{store.path}: {import_scenarios(store, bundled.scenario_paths())}")

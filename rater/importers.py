@@ -29,7 +29,7 @@ from rater.errors import Problem, RaterError
 from rater.rubric import Rubric
 from rater.scenarios import OPTIONAL, REQUIRED, check_set, load_scenarios, parse_scenario
 from rater.store import AxisScore, Store, now
-from rater.tabular import cell_score, cell_text, read_rows
+from rater.tabular import cell_id, cell_score, cell_text, read_rows
 from rater.taxonomy import load_taxonomy
 from rater.yamlsrc import Located
 
@@ -73,6 +73,19 @@ def _all_or_nothing(importer: Callable[P, ImportResult]) -> Callable[P, ImportRe
     return run
 
 
+def _ids(path: Path, line: int, row: dict[str, Any], keys: tuple[str, ...],
+         add: Callable[[Problem], None]) -> list[str] | None:
+    """The id and name cells ``keys`` of a row, or None after reporting each one that is not an id."""
+    out: list[str] = []
+    for key in keys:
+        value = cell_id(row.get(key))
+        if isinstance(value, Problem):
+            add(Problem(value.message, str(path), line, key, value.fix))
+        else:
+            out.append(value)
+    return out if len(out) == len(keys) else None
+
+
 def _scored_row(path: Path, line: int, row: dict[str, Any], rubric: Rubric,
                 problems: list[Problem]) -> tuple[str, float | None] | None:
     """Check a row's axis and score against the rubric."""
@@ -110,7 +123,7 @@ def import_scenarios(store: Store, paths: Iterable[Path]) -> ImportResult:
         if path in yaml_paths:
             continue
         fresh = []
-        for line, row in read_rows(path, ("id",), REQUIRED + OPTIONAL):
+        for line, row in read_rows(path, ("id",), REQUIRED + OPTIONAL, nested=True):
             doc = Located(row, str(path), line, {})
             scenario, found = parse_scenario(doc, tax)
             problems.extend(found)
@@ -226,8 +239,11 @@ def import_responses(store: Store, path: Path, provenance: dict[str, Any] | None
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for line, row in read_rows(path, RESPONSE_COLUMNS):
-            rid, sid, model, text = (cell_text(row.get(k)) for k in ("response_id", "scenario_id",
-                                                                  "model", "text"))
+            ids = _ids(path, line, row, ("response_id", "scenario_id", "model"), problems.add)
+            if ids is None:
+                continue
+            rid, sid, model = ids
+            text = cell_text(row.get("text"))
             ok = True
             for key, value in (("response_id", rid), ("model", model), ("text", text)):
                 if not value:
@@ -337,7 +353,10 @@ def _read_scored(store: Store, path: Path, who: str, columns: tuple[str, ...],
     groups: dict[Group, Scored] = defaultdict(dict)
     problems: list[Problem] = []
     for line, row in read_rows(path, columns, ("judges_visible",) if phased else ()):
-        rid, name = cell_text(row.get("response_id")), cell_text(row.get(who))
+        ids = _ids(path, line, row, ("response_id", who, "axis"), problems.append)
+        if ids is None:
+            continue
+        rid, name, _ = ids
         if rid not in response_ids:
             problems.append(Problem(f"response {rid!r} is not in the database", str(path), line,
                                     "response_id", "import the responses first, or check the id"))
@@ -378,7 +397,10 @@ def import_judgments(store: Store, path: Path) -> ImportResult:
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for line, row in read_rows(path, JUDGMENT_COLUMNS):
-            rid, judge = cell_text(row.get("response_id")), cell_text(row.get("judge"))
+            ids = _ids(path, line, row, ("response_id", "judge", "axis"), problems.add)
+            if ids is None:
+                continue
+            rid, judge, _ = ids
             if rid not in response_ids:
                 problems.add(Problem(f"response {rid!r} is not in the database", where, line,
                                      "response_id", "import the responses first, or check the id"))

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rater.errors import Problem, RaterError
+from rater.userfile import read_text, value_problem
 
 AGGREGATES = ("median", "mean", "min", "max")
 _OWN_KEYS = {"name", "model", "timeout", "retries", "invalid_retries", "backoff", "rpm",
@@ -86,7 +87,7 @@ def load_config(path: Path, kind: str) -> RunConfig:
     """Read ``[[kind]]`` entries ("model" or "judge") from a TOML file; every problem at once."""
     where = str(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(path))
     except FileNotFoundError:
         raise RaterError(Problem("file not found", where, fix="check the path")) from None
     except tomllib.TOMLDecodeError as exc:
@@ -94,6 +95,13 @@ def load_config(path: Path, kind: str) -> RunConfig:
         raise RaterError(Problem(f"is not valid TOML: {exc}", where,
                                  int(line.group(1)) if line else None,
                                  fix="see examples/models.toml and examples/panel.toml")) from None
+    except (ValueError, RecursionError) as exc:  # an integer of 5,000 digits; nesting past the stack
+        cause = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+        raise RaterError(Problem(f"is not usable TOML ({cause})", where,
+                                 fix="see examples/models.toml and examples/panel.toml")) from None
+    why = value_problem(raw)
+    if why:
+        raise RaterError(Problem(why, where, fix="see examples/models.toml and examples/panel.toml"))
     problems: list[Problem] = []
     other = "judge" if kind == "model" else "model"
     allowed_top = {kind} | ({"aggregate"} if kind == "judge" else set())

@@ -48,6 +48,7 @@ from rater.errors import Problem, RaterError
 from rater.hashing import content_hash
 from rater.stats.agreement import TENTATIVE, combine, compute, json_ready, plain_number, snap
 from rater.stats.tidy import TidyScores, axis_data
+from rater.userfile import read_text, value_problem
 
 if TYPE_CHECKING:
     from rater.store import Store
@@ -295,11 +296,15 @@ def read_file(path: Path) -> Calibration:
                                   "`rater calibrate`"))
 
     try:
-        body = json.loads(path.read_text(encoding="utf-8"))
+        body = json.loads(read_text(path))
     except FileNotFoundError:
         raise RaterError(Problem("file not found", str(path), fix="check the path")) from None
     except json.JSONDecodeError as exc:
         raise bad(f"is not JSON ({exc.msg}, line {exc.lineno})") from None
+    except (ValueError, RecursionError):
+        raise bad("is not usable JSON (a number too large, or nesting too deep)") from None
+    if value_problem(body):
+        raise bad(f"is not a rater calibration ({value_problem(body)})")
     if not isinstance(body, dict) or body.get("format") != FORMAT:
         raise bad(f"is not a rater calibration (no \"format\": \"{FORMAT}\")")
     content = {k: v for k, v in body.items() if k not in ("hash", "created_at", "id")}
