@@ -15,6 +15,7 @@ import click
 
 from rater import __version__
 from rater.cliutil import db_option, open_store, print_status
+from rater.literal import shown
 
 
 class _UserError(click.ClickException):
@@ -23,7 +24,10 @@ class _UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
-        click.secho("error: " + self.message.replace("\n", "\nerror: "), fg="red", err=True)
+        from rater.literal import shown
+
+        text = shown(self.message, one_line=False)  # errors quote file contents: show them literally
+        click.secho("error: " + text.replace("\n", "\nerror: "), fg="red", err=True)
 
 
 class _Group(click.Group):
@@ -102,10 +106,11 @@ def scenarios_list(db_path: str | None, as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     columns = ("id", "modality", "step", "severity", "risk_level", "base_id", "demographic_group")
-    widths = {c: max([len(c)] + [len(str(r[c] or "")) for r in rows]) for c in columns}
+    cells = [{c: shown(r[c] or "") for c in columns} for r in rows]
+    widths = {c: max([len(c)] + [len(r[c]) for r in cells]) for c in columns}
     click.echo("  ".join(c.ljust(widths[c]) for c in columns))
-    for r in rows:
-        click.echo("  ".join(str(r[c] or "").ljust(widths[c]) for c in columns))
+    for r in cells:
+        click.echo("  ".join(r[c].ljust(widths[c]) for c in columns))
     click.echo(f"\n{len(rows)} scenarios")
 
 

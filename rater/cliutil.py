@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from rater.literal import shown
+
 if TYPE_CHECKING:
     from rater.store import Store
 
@@ -29,21 +31,21 @@ def print_status(store: Store) -> None:
     if store.is_demo:
         click.secho(f"[{ILLUSTRATIVE}]", fg="yellow")
     version, rubric = store.rubric()
-    click.echo(f"database   {store.path} (schema {store.schema_version})")
-    click.echo(f"rubric     version {version} ('{rubric.name}' {rubric.label}): "
-               f"{', '.join(rubric.axis_ids)}")
+    click.echo(f"database   {shown(store.path)} (schema {store.schema_version})")
+    click.echo(f"rubric     version {version} ('{shown(rubric.name)}' {shown(rubric.label)}): "
+               f"{shown(', '.join(rubric.axis_ids))}")
     for modality, n, bases in q("SELECT modality, count(*), sum(base_id IS NULL) FROM scenarios "
                                 "GROUP BY modality ORDER BY modality"):
-        click.echo(f"scenarios  {modality}: {n} ({bases} base, {n - bases} variants)")
+        click.echo(f"scenarios  {shown(modality)}: {n} ({bases} base, {n - bases} variants)")
     for model, n, scen in q("SELECT model, count(*), count(DISTINCT scenario_id) FROM responses "
                             "GROUP BY model ORDER BY model"):
-        click.echo(f"answers    {model}: {n} answers to {scen} scenarios")
+        click.echo(f"answers    {shown(model)}: {n} answers to {scen} scenarios")
     for judge, ok, failed in q("SELECT judge, sum(status = 'ok'), sum(status = 'failed') "
                                "FROM judgments GROUP BY judge ORDER BY judge"):
-        click.echo(f"judge      {judge}: {ok} judged, {failed} failed")
+        click.echo(f"judge      {shown(judge)}: {ok} judged, {failed} failed")
     for name, n in q("SELECT r.name, count(g.id) FROM raters r LEFT JOIN ratings g "
                      "ON g.rater_id = r.id GROUP BY r.id ORDER BY r.name"):
-        click.echo(f"rater      {name}: {n} ratings")
+        click.echo(f"rater      {shown(name)}: {n} ratings")
     print_runs(store)
 
 

@@ -65,6 +65,18 @@ def _refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
         raise RaterError(Problem("is a SQLite database, but not one of rater's", path, fix=fix))
 
 
+def _create_private(path: Path) -> None:
+    """Create a new database file 0600: it holds clinical material and clinicians' names.
+
+    SQLite gives the -wal and -shm files the database file's permissions, so
+    they are private too. An existing file keeps the permissions it has.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 @dataclass(frozen=True)
 class AxisScore:
     """One axis of a rating: a score on the axis's scale, or None for not applicable."""
@@ -97,6 +109,7 @@ class Store:
                                      fix="run `rater init --db PATH` first, or pass the right --db"))
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(path))
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
                                check_same_thread=False)
         conn.row_factory = sqlite3.Row
