@@ -324,14 +324,15 @@ def _print_calibration(content: dict[str, Any]) -> None:
         colour = "green" if verdict["trusted"] else "red"
         click.secho(f"{shown(axis)}: {verdict['verdict']}", fg=colour, bold=True)
         click.echo(f"  {shown(verdict['reason'])}")
-        click.echo(f"  {'comparison':<26} {'alpha before':>12} {'after':>6} {'bias before':>12} "
-                   f"{'after':>6} {'exact before':>12} {'after':>6}")
+        click.echo(f"  {'comparison':<26} {'alpha raw':>9} {'calib.':>6} {'kept':>6} {'bias raw':>9} "
+                   f"{'calib.':>6} {'exact raw':>9} {'calib.':>6}")
         for row in content["report"]:
             if row["axis"] != axis:
                 continue
-            click.echo(f"  {shown(row['comparison']):<26} {_alpha_text(row['alpha_before'], 12)} "
-                       f"{_alpha_text(row['alpha_after'])} {_f(row['mean_bias_before'], '+.2f', 12)} "
-                       f"{_f(row['mean_bias_after'], '+.2f')} {_f(row['exact_before'], '.2f', 12)} "
+            click.echo(f"  {shown(row['comparison']):<26} {_alpha_text(row['alpha_before'], 9)} "
+                       f"{_alpha_text(row['alpha_after'])} {_alpha_text(row.get('alpha_kept'))} "
+                       f"{_f(row['mean_bias_before'], '+.2f', 9)} "
+                       f"{_f(row['mean_bias_after'], '+.2f')} {_f(row['exact_before'], '.2f', 9)} "
                        f"{_f(row['exact_after'])}")
         for judge, axes in content["maps"].items():
             spec = axes.get(axis)
