@@ -318,8 +318,8 @@ def _fitter(domain: FloatArray, method: str) -> Callable[[FloatArray, FloatArray
     return fitter
 
 
-def _compare(before: list[Any], after: list[Any], kept: list[Any], raw_axes: set[str] = frozenset()
-             ) -> list[dict[str, Any]]:
+def _compare(before: list[Any], after: list[Any], kept: list[Any],
+             raw_axes: frozenset[str] | set[str] = frozenset()) -> list[dict[str, Any]]:
     """Per axis and human-judge / human-panel comparison: raw, cross-validated calibrated, and kept.
 
     On ``raw_axes`` what is kept is the raw scores, so the kept figures are the raw ones.
