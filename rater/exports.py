@@ -156,8 +156,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def excel_cell(value: Any) -> Any:
     """A text cell a spreadsheet would run as a formula, made inert with a leading ``'``.
 
-    >>> excel_cell("=1+1"), excel_cell("-2 points"), excel_cell("@SUM(A1)"), excel_cell("fine"), excel_cell(-2)
-    ("'=1+1", "'-2 points", "'@SUM(A1)", 'fine', -2)
+    >>> [excel_cell(v) for v in ("=1+1", "-2 points", "@SUM(A1)", "fine", -2)]
+    ["'=1+1", "'-2 points", "'@SUM(A1)", 'fine', -2]
     """
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return "'" + value
