@@ -24,8 +24,6 @@ class _UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
-        from rater.literal import shown
-
         text = shown(self.message, one_line=False)  # errors quote file contents: show them literally
         click.secho("error: " + text.replace("\n", "\nerror: "), fg="red", err=True)
 
