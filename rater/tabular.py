@@ -33,12 +33,13 @@ def cell_text(value: Any) -> str:
 def cell_id(value: Any) -> str | Problem:
     """An id or a name as stripped text, or why it cannot be one (a Problem without a place).
 
-    Control and format characters (line breaks, tabs, escape sequences,
-    bidi overrides, zero-width joiners) are refused: an id must compare
-    equal to what a person types and show as what it is.
+    Control characters (line breaks, tabs, escape sequences), bidi
+    overrides and isolates, and byte-order marks are refused: an id must
+    compare equal to what a person types and show as what it is. (Joiners
+    stay: Persian names need the zero-width non-joiner.)
     """
     raw = "" if value is None else str(value)
-    bad = next((c for c in raw if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    bad = next((c for c in raw if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _INVISIBLE), None)
     if bad is not None:
         name = _CONTROL_NAMES.get(bad) or unicodedata.name(bad, f"U+{ord(bad):04X}")
         return Problem(f"{raw!r} holds a control character ({name})",
@@ -46,6 +47,7 @@ def cell_id(value: Any) -> str | Problem:
     return raw.strip()
 
 
+_INVISIBLE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u200e\u200f")
 _CONTROL_NAMES = {"\n": "LINE FEED", "\r": "CARRIAGE RETURN", "\t": "TAB", "\x1b": "ESCAPE",
                   "\x00": "NUL"}
 

@@ -141,3 +141,12 @@ def test_init_with_a_bad_rubric_leaves_no_database_behind(tmp_path: Path) -> Non
     result = CliRunner().invoke(cli, ["init", "--db", str(db), "--rubric", str(bad)])
     assert result.exit_code == 2 and "bad.yaml" in result.output
     assert not db.exists() and not list(tmp_path.glob("new.db*"))
+
+
+def test_names_keep_joiners_but_not_bidi_overrides(with_responses: Store, write) -> None:
+    persian = "\u0645\u0647\u200c\u0646\u0627\u0632"  # a name with a zero-width non-joiner
+    row = {"response_id": "r1", "rater": persian, "axis": "crisis_safety", "score": 4, "rationale": ""}
+    assert import_ratings(with_responses, write("ok.jsonl", json.dumps(row) + "\n")).added == 1
+    row["rater"] = "Dr \u202eanA"
+    assert "holds a control character (RIGHT-TO-LEFT OVERRIDE)" in rejected(
+        with_responses, import_ratings, write("bad.jsonl", json.dumps(row) + "\n"))
