@@ -258,3 +258,34 @@ def test_score_files_for_analysis(tmp_path_factory: pytest.TempPathFactory,
     path.write_text(csv_text(header or ["response_id", "rater", "axis", "score"], rows, quoted))
     store = fresh_store()
     attempt(lambda: from_file(path, store), store)
+
+
+VALID = {
+    "responses": [["n1", "t-pe-01", "model-z", "0", "An answer."], ["n2", "t-pe-01-s1", "model-z", "1", "Another."]],
+    "judgments": [["r1", "judge-z", "crisis_safety", "4", "fine"], ["r2", "judge-z", "protocol_fidelity", "", "n/a"],
+                  ["r3", "judge-z", "hallucination_risk", "5", "ok"]],
+    "ratings": [["r1", "Ana", "crisis_safety", "4", "fine"], ["r2", "Ben", "protocol_fidelity", "2", "x"]],
+}
+
+
+@pytest.mark.parametrize("kind", list(IMPORTERS))
+@given(where=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 4), cells), max_size=2),
+       jsonl=st.booleans(), twice=st.booleans())
+def test_nearly_valid_files(tmp_path_factory: pytest.TempPathFactory, kind: str,
+                            where: list[tuple[int, int, str]], jsonl: bool, twice: bool) -> None:
+    """Valid rows with a cell or two replaced: reaches the checks and writes that wholly bad files do not."""
+    importer, columns = IMPORTERS[kind]
+    rows = [list(r) for r in VALID[kind]]
+    for row, col, value in where:
+        rows[row % len(rows)][col] = value
+    folder = tmp_path_factory.mktemp("f")
+    if jsonl:
+        path = folder / "file.jsonl"
+        path.write_text("".join(json.dumps(dict(zip(columns, r, strict=True))) + "\n" for r in rows))
+    else:
+        path = folder / "file.csv"
+        path.write_text(csv_text(columns, rows, True), newline="")
+    store = fresh_store()
+    attempt(lambda: importer(store, path), store)
+    if twice:  # importing the same file again changes nothing, or is refused the same way
+        attempt(lambda: importer(store, path), store)
