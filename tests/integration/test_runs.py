@@ -92,3 +92,21 @@ def test_a_run_killed_with_kill_9_shows_as_interrupted_in_status(db: Path, tmp_p
     line = next(x for x in status.output.splitlines() if x.startswith("run "))
     assert "judge" in line and "interrupted" in line
     assert rows(db, "SELECT status FROM llm_runs")[0]["status"] == "interrupted"
+
+
+def test_a_huge_error_body_is_cut_and_masked_and_litellms_own_masking_pass_is_off(
+        db: Path, server: FakeOpenAI, tmp_path: Path) -> None:  # noqa: F811
+    # litellm masks secrets in exception text with ~40 regexes: 2.8 s of CPU per MB, inside the call.
+    # rater turns that pass off and masks the (cut) message itself.
+    body = "upstream exploded " + f"key={SECRET}; " * 300 + "y" * 1_000_000  # a key straddles the cut
+    server.script_for("fake-a", Status(500, body), forever=True)
+    panel = panel_file(tmp_path, server, {"name": "judge-a", "model": "openai/fake-a", "retries": 0})
+    result = judge(db, panel, "--only", "t-pe-01-s1")
+    assert result.exit_code == 1
+    error = str(rows(db, "SELECT error FROM judgments")[0]["error"])
+    assert "upstream exploded" in error and len(error) < 2300 and SECRET not in error
+    assert "sk-judge" not in error  # not even the first half of a key cut in two
+    probe = subprocess.run([sys.executable, "-c", "from rater.llm.calls import litellm; litellm(); "
+                            "import litellm._logging as l; print(l._ENABLE_SECRET_REDACTION)"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert probe.stdout.strip() == "False", probe.stderr
