@@ -395,8 +395,20 @@ def import_judgments(store: Store, path: Path) -> ImportResult:
     conn = store.conn
     where = str(path)
 
+    # A file of a million rows repeats a few judges, axes and scores: each distinct good value
+    # is checked once. (A stored response id is an id already; anything else takes the full path.)
+    good_names: set[Any] = set()
+    good_scores: dict[tuple[Any, type, Any], tuple[str, float | None]] = {}  # type: True == 1
+
     def rows() -> Iterator[tuple[Any, ...]]:
         for line, row in read_rows(path, JUDGMENT_COLUMNS):
+            rid, judge = row.get("response_id"), row.get("judge")
+            score_cell = row.get("score")
+            key = (row.get("axis"), type(score_cell), score_cell)
+            if rid in response_ids and judge in good_names and key in good_scores:
+                axis, score = good_scores[key]
+                yield line, rid, judge, axis, score, cell_text(row.get("rationale"))
+                continue
             ids = _ids(path, line, row, ("response_id", "judge", "axis"), problems.add)
             if ids is None:
                 continue
@@ -413,6 +425,10 @@ def import_judgments(store: Store, path: Path) -> ImportResult:
             for problem in found:
                 problems.add(problem)
             if scored is not None:
+                if judge == row.get("judge"):
+                    good_names.add(judge)
+                if isinstance(key[0], str) and scored[0] == key[0] and len(good_scores) < 10_000:
+                    good_scores[key] = scored
                 yield line, rid, judge, scored[0], scored[1], cell_text(row.get("rationale"))
 
     with _staging(store, "import_scores", "line INTEGER PRIMARY KEY, response_id TEXT, judge TEXT, "

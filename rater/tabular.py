@@ -39,15 +39,17 @@ def cell_id(value: Any) -> str | Problem:
     stay: Persian names need the zero-width non-joiner.)
     """
     raw = "" if value is None else str(value)
-    bad = next((c for c in raw if unicodedata.category(c) in ("Cc", "Zl", "Zp") or c in _INVISIBLE), None)
-    if bad is not None:
+    found = _NOT_IN_IDS.search(raw)
+    if found:
+        bad = found.group()
         name = _CONTROL_NAMES.get(bad) or unicodedata.name(bad, f"U+{ord(bad):04X}")
         return Problem(f"{raw!r} holds a control character ({name})",
                        fix="remove line breaks, tabs and other invisible characters from ids and names")
     return raw.strip()
 
 
-_INVISIBLE = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff\u200e\u200f")
+# Controls (Unicode category Cc), line and paragraph separators, bidi marks, overrides and isolates, BOM.
+_NOT_IN_IDS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _CONTROL_NAMES = {"\n": "LINE FEED", "\r": "CARRIAGE RETURN", "\t": "TAB", "\x1b": "ESCAPE",
                   "\x00": "NUL"}
 

@@ -150,3 +150,10 @@ def test_names_keep_joiners_but_not_bidi_overrides(with_responses: Store, write)
     row["rater"] = "Dr \u202eanA"
     assert "holds a control character (RIGHT-TO-LEFT OVERRIDE)" in rejected(
         with_responses, import_ratings, write("bad.jsonl", json.dumps(row) + "\n"))
+
+
+def test_true_is_never_a_score_even_after_a_one(with_responses: Store, write) -> None:
+    rows = [{"response_id": "r1", "judge": "j", "axis": "crisis_safety", "score": 1, "rationale": ""},
+            {"response_id": "r2", "judge": "j", "axis": "crisis_safety", "score": True, "rationale": ""}]
+    text = "".join(json.dumps(r) + "\n" for r in rows)
+    assert "True is not a score" in rejected(with_responses, import_judgments, write("j.jsonl", text))
