@@ -68,6 +68,8 @@ def _all_or_nothing(importer: Callable[P, ImportResult]) -> Callable[P, ImportRe
         try:
             return importer(*args, **kwargs)
         except RaterError as exc:
+            if exc.problems and exc.problems[-1] is UNCHANGED:  # already capped (Problems)
+                raise
             raise RaterError.capped(exc.problems, UNCHANGED) from None
 
     return run
@@ -170,7 +172,7 @@ class Problems:
         if self.count:
             more = [Problem(f"... and {self.count - len(self.kept)} more problems")] \
                 if self.count > len(self.kept) else []
-            raise RaterError([*self.kept, *more])
+            raise RaterError([*self.kept, *more, UNCHANGED])
 
 
 @contextmanager

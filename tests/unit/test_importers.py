@@ -241,3 +241,10 @@ def test_scores_for_a_failed_judgment_are_refused(with_responses: Store, write) 
 def test_a_folder_given_as_the_file_is_named(with_responses: Store, tmp_path: Path) -> None:
     (tmp_path / "dir.csv").mkdir()
     assert "dir.csv: is a folder, not a file" in rejected(with_responses, import_ratings, tmp_path / "dir.csv")
+
+
+def test_a_file_with_many_bad_rows_says_how_many_more(with_responses: Store, write) -> None:
+    text = "response_id,judge,axis,score,rationale\n" + "".join(
+        f"zz{i},judge-a,crisis_safety,4,x\n" for i in range(100))
+    message = rejected(with_responses, import_judgments, write("j.csv", text))
+    assert message.count("is not in the database") == 25 and "... and 75 more problems" in message
