@@ -116,7 +116,7 @@ def iter_lines(path: Path) -> Iterator[str]:
     first = True
     with os.fdopen(fd, "rb") as fh:
         while True:
-            chunk = fh.read(CHUNK)
+            chunk = fh.read(max(CHUNK, len(codecs.BOM_UTF8)) if first else CHUNK)
             if first:
                 if chunk.startswith(codecs.BOM_UTF8):
                     chunk = chunk[len(codecs.BOM_UTF8):]
@@ -132,12 +132,15 @@ def iter_lines(path: Path) -> Iterator[str]:
                 raise _not_utf8(path, at, bad,
                                 line_no + bytes(exc.object[:exc.start]).count(b"\n")) from None
             offset += len(chunk)
-            pending += text
-            parts = pending.split("\n")
-            pending = parts.pop()
-            for part in parts:
-                line_no += 1
-                yield part + "\n"
+            parts = text.split("\n")  # only the new text: a long line is not split again and again
+            if len(parts) > 1:
+                parts[0] = pending + parts[0]
+                pending = parts.pop()
+                for part in parts:
+                    line_no += 1
+                    yield part + "\n"
+            else:
+                pending += text
             if len(pending) > MAX_LINE_CHARS:
                 raise RaterError(Problem(f"has a line longer than {MAX_LINE_CHARS // (1024 * 1024)} "
                                          "million characters", str(path), line_no,

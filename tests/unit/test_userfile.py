@@ -157,3 +157,29 @@ def test_true_is_never_a_score_even_after_a_one(with_responses: Store, write) ->
             {"response_id": "r2", "judge": "j", "axis": "crisis_safety", "score": True, "rationale": ""}]
     text = "".join(json.dumps(r) + "\n" for r in rows)
     assert "True is not a score" in rejected(with_responses, import_judgments, write("j.jsonl", text))
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 1 << 20])
+def test_streamed_lines_round_trip_and_bad_bytes_are_placed_exactly(tmp_path: Path, monkeypatch, chunk: int) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    import rater.userfile as userfile
+
+    monkeypatch.setattr(userfile, "CHUNK", chunk)
+    path = tmp_path / "t.txt"
+
+    @settings(max_examples=60, deadline=None)
+    @given(text=st.text(alphabet=st.sampled_from(["a", "\n", "\r", "é", "€", "𝄞", "\u2028"]), max_size=40),
+           bad=st.sampled_from([b"", b"\xe9", b"\xff", b"\xc3(", b"\xe2\x82"]), bom=st.booleans())
+    def check(text: str, bad: bytes, bom: bool) -> None:
+        head = (b"\xef\xbb\xbf" if bom else b"") + text.encode()
+        path.write_bytes(head + bad + (b"z\n" if bad else b""))
+        if not bad:
+            assert "".join(userfile.iter_lines(path)) == text
+            return
+        with pytest.raises(RaterError) as err:
+            list(userfile.iter_lines(path))
+        assert f"at offset {len(head)} (line {text.count(chr(10)) + 1})" in str(err.value)
+
+    check()
