@@ -117,13 +117,14 @@ def iter_lines(path: Path) -> Iterator[str]:
     with os.fdopen(fd, "rb") as fh:
         while True:
             chunk = fh.read(max(CHUNK, len(codecs.BOM_UTF8)) if first else CHUNK)
+            eof = not chunk  # before a BOM is cut off: a chunk that was only the BOM is not the end
             if first:
                 if chunk.startswith(codecs.BOM_UTF8):
                     chunk = chunk[len(codecs.BOM_UTF8):]
                     offset = len(codecs.BOM_UTF8)
                 first = False
             try:
-                text = decoder.decode(chunk, final=not chunk)
+                text = decoder.decode(chunk, final=eof)
             except UnicodeDecodeError as exc:
                 bad = exc.object[exc.start] if exc.start < len(exc.object) else 0
                 # exc.start counts from the bytes the decoder held over plus this chunk.
@@ -145,7 +146,7 @@ def iter_lines(path: Path) -> Iterator[str]:
                 raise RaterError(Problem(f"has a line longer than {MAX_LINE_CHARS // (1024 * 1024)} "
                                          "million characters", str(path), line_no,
                                          fix="check that this is the right file"))
-            if not chunk:
+            if eof:
                 break
     if pending:
         yield pending
