@@ -15,6 +15,7 @@ import click
 
 from rater import __version__
 from rater.cliutil import db_option, open_store, print_status
+from rater.literal import shown
 
 
 class _UserError(click.ClickException):
@@ -23,7 +24,8 @@ class _UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
-        click.secho("error: " + self.message.replace("\n", "\nerror: "), fg="red", err=True)
+        text = shown(self.message, one_line=False)  # errors quote file contents: show them literally
+        click.secho("error: " + text.replace("\n", "\nerror: "), fg="red", err=True)
 
 
 class _Group(click.Group):
@@ -69,8 +71,9 @@ def init(db_path: str | None, rubric_path: str | None, no_scenarios: bool) -> No
     from rater.importers import import_scenarios
     from rater.rubric import load_rubric
 
+    rubric = load_rubric(Path(rubric_path) if rubric_path else None)  # a bad file creates nothing
     store = open_store(db_path, create=True)
-    version = store.ensure_rubric(load_rubric(Path(rubric_path) if rubric_path else None))
+    version = store.ensure_rubric(rubric)
     click.echo(f"{store.path}: rubric version {version}")
     if not no_scenarios:
         click.echo(f"{store.path}: {import_scenarios(store, bundled.scenario_paths())}")
@@ -102,10 +105,11 @@ def scenarios_list(db_path: str | None, as_json: bool) -> None:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     columns = ("id", "modality", "step", "severity", "risk_level", "base_id", "demographic_group")
-    widths = {c: max([len(c)] + [len(str(r[c] or "")) for r in rows]) for c in columns}
+    cells = [{c: shown(r[c] or "") for c in columns} for r in rows]
+    widths = {c: max([len(c)] + [len(r[c]) for r in cells]) for c in columns}
     click.echo("  ".join(c.ljust(widths[c]) for c in columns))
-    for r in rows:
-        click.echo("  ".join(str(r[c] or "").ljust(widths[c]) for c in columns))
+    for r in cells:
+        click.echo("  ".join(r[c].ljust(widths[c]) for c in columns))
     click.echo(f"\n{len(rows)} scenarios")
 
 

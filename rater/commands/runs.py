@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rater.cliutil import db_option, open_store
+from rater.literal import shown
 
 if TYPE_CHECKING:
     from rater.llm.generate import Plan
@@ -93,11 +94,11 @@ def _summary(command: str, result: RunResult, run_id: int, unit: str, retry_hint
                f"{duration(p.elapsed())}; {p.calls} requests ({max(0, retries)} retries); "
                f"cost {money(p.cost, p.unknown_cost)} (run {run_id} in llm_runs)")
     for f in result.failures[:SHOWN_FAILURES]:
-        click.echo(f"  failed  {f['entry']}  {f['item']}: {f['error'][:300]}")
+        click.echo(f"  failed  {shown(f['entry'])}  {shown(f['item'])}: {shown(f['error'][:300])}")
     if len(result.failures) > SHOWN_FAILURES:
         click.echo(f"  ... {len(result.failures) - SHOWN_FAILURES} more (llm_runs.failures, run {run_id})")
     for entry, why in result.stopped.items():
-        click.echo(f"  stopped {entry}: {why[:500]}")
+        click.echo(f"  stopped {shown(entry)}: {shown(why[:500])}")
     if p.failed:
         click.echo(retry_hint)
     if result.interrupted:
@@ -126,7 +127,7 @@ def _finish(command: str, store: Any, run_id: int, result: RunResult, unit: str,
         click.echo(after)
     if result.interrupted:
         sys.exit(130)
-    if result.stopped:
+    if result.stopped or result.all_failed:  # a run that produced nothing is not a success
         sys.exit(1)
 
 

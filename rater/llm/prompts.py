@@ -30,6 +30,7 @@ from rater.errors import Problem, RaterError
 from rater.rubric import Axis, Rubric
 from rater.scenarios import Scenario
 from rater.taxonomy import load_taxonomy
+from rater.userfile import read_text
 
 Message = dict[str, str]
 
@@ -65,7 +66,7 @@ def load_prompt(name: str, folder: Path | None = None) -> PromptFile:
     """``<folder>/<name>.md`` (default: the bundled scenarios/prompts), front matter parsed."""
     path = (folder or prompts_dir()) / f"{name}.md"
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = read_text(path)  # the one user-file reader: UTF-8, regular files, bounded
     except FileNotFoundError:
         raise RaterError(Problem("prompt file not found", str(path),
                                  fix=f"add {path.name} to {path.parent} (see its README.md)")) from None
