@@ -23,7 +23,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 REQUIRED = ("id", "title", "modality", "step", "severity", "risk_level", "patient_profile",
             "patient_message", "task", "expected", "contraindicated")
 OPTIONAL = ("base_id", "demographic_group", "demographics", "failure_modes", "conversation",
-            "notes")
+            "notes", "country")
 ROLES = ("therapist", "patient")
 
 
@@ -52,11 +52,33 @@ class Scenario:
     failure_modes: tuple[str, ...] = ()
     conversation: tuple[Turn, ...] = ()
     notes: str | None = None
+    # Families (narrative files; derived for the flat format): see scenarios/README.md.
+    family: str = ""           # the family id; a flat file's base id
+    trap: bool = False         # risk none, but the words tempt a model to escalate
+    provokes: tuple[str, ...] = ()  # failure modes it is built to provoke (a flat file: failure_modes)
+    country: str | None = None  # where the patient is; None = unknown
+    later: tuple[str, ...] = ()  # key items for later turns: shown to raters, never scored
+    provocation: str | None = None
+    template: dict[str, Any] | None = None  # demographic family: texts with {slot}s ...
+    cues: dict[str, str] | None = None      # ... and this scenario's slot values
     source: str | None = None  # "file:line", for messages; not part of the content
+
+    def __post_init__(self) -> None:
+        if not self.family:
+            object.__setattr__(self, "family", self.base_id or self.id)
+        if not self.provokes and self.failure_modes:
+            object.__setattr__(self, "provokes", tuple(self.failure_modes))
 
     @property
     def is_base(self) -> bool:
         return self.base_id is None
+
+    @property
+    def variant(self) -> str | None:
+        """A demographic family's variant label ('base' for the base values); None elsewhere."""
+        if self.cues is None:
+            return None
+        return self.demographics.get(self.demographic_group or "", "base")
 
     def problem(self, field_name: str, message: str, fix: str) -> Problem:
         """A problem located where this scenario was loaded from."""
@@ -64,9 +86,19 @@ class Scenario:
         return Problem(message, file or None, int(line) if line.isdigit() else None, field_name, fix)
 
     def content(self) -> dict[str, Any]:
-        """The scenario as plain JSON-able data, without where it was loaded from."""
+        """The scenario as plain JSON-able data, without where it was loaded from.
+
+        Family fields left at what a flat file implies are omitted, so a flat
+        scenario stored before families existed keeps its content and hash.
+        """
         data = asdict(self)
         data.pop("source")
+        implied = {"family": self.base_id or self.id, "trap": False, "country": None, "later": (),
+                   "provocation": None, "template": None, "cues": None,
+                   "provokes": tuple(self.failure_modes)}
+        for key, value in implied.items():
+            if data[key] == value or (isinstance(value, tuple) and tuple(data[key]) == value):
+                data.pop(key)
         return data
 
     def to_json(self) -> str:
@@ -77,9 +109,50 @@ class Scenario:
         """Rebuild a scenario stored as ``content()`` JSON; trusts its input."""
         d = dict(data)
         d["conversation"] = tuple(Turn(**t) for t in d.get("conversation") or ())
-        for key in ("expected", "contraindicated", "failure_modes"):
+        for key in ("expected", "contraindicated", "failure_modes", "provokes", "later"):
             d[key] = tuple(d.get(key) or ())
         return cls(**d, source=source)
+
+
+_KEY_WORDS = re.compile(r"risk[ _]level|\bprovocation\b", re.IGNORECASE)
+_SETUP_WORDS = re.compile(r"\btrap\b|risk[ _]level|\bprovocation\b", re.IGNORECASE)  # profile and task
+MIN_LEAK = 12  # key lines shorter than this are too generic to count as leaked
+
+
+def sent_texts(s: Scenario) -> dict[str, str]:
+    """Every text of a scenario that reaches a model, by field (the task and what the therapist sees)."""
+    texts = {"patient_profile": s.patient_profile, "patient_message": s.patient_message, "task": s.task}
+    texts.update({f"conversation[{i}].text": t.text for i, t in enumerate(s.conversation)})
+    return texts
+
+
+def key_texts(s: Scenario) -> list[str]:
+    """The key: text a model must never be sent (expected, contraindicated, later, notes, title)."""
+    items = [*s.expected, *s.contraindicated, *s.later, s.title]
+    if s.notes:
+        items.append(s.notes)
+    return [" ".join(x.split()) for x in items if len(x.strip()) >= MIN_LEAK]
+
+
+def leak_problems(s: Scenario, doc: Located, at: str = "") -> list[Problem]:
+    """Key text, or words naming the key (trap, risk level, a provocation id), in what a model is sent."""
+    problems: list[Problem] = []
+    keys = [k.lower() for k in key_texts(s)]
+    for name, text in sent_texts(s).items():
+        path = f"{at}.patient_message" if at and name == "patient_message" else name
+        flat = " ".join(text.split()).lower()
+        for k in keys:
+            if k in flat:
+                problems.append(doc.problem(path, f"{s.id}: sends key text to the model ({k[:60]!r})",
+                                            "keep expected/contraindicated/notes/title out of what "
+                                            "the model sees"))
+        found = (_SETUP_WORDS if name in ("patient_profile", "task") else _KEY_WORDS).search(text)
+        word = found.group(0) if found else (s.provocation if s.provocation and s.provocation in text
+                                             else None)
+        if word:
+            problems.append(doc.problem(path, f"{s.id}: the words {word!r} name the key in what "
+                                        "the model sees", "describe the situation, never its label or risk"))
+    return problems
 
 
 def _text(doc: Located, raw: Mapping[str, Any], key: str, problems: list[Problem]) -> str:
@@ -208,17 +281,21 @@ def parse_scenario(doc: Located, tax: Taxonomy) -> tuple[Scenario | None, list[P
     expected = _text_list(doc, raw, "expected", problems, required=True)
     contraindicated = _text_list(doc, raw, "contraindicated", problems, required=True)
     notes = raw.get("notes")
+    country = raw.get("country")
     if problems:
         return None, problems
-    return Scenario(
+    scenario = Scenario(
         id=str(sid), modality=str(modality), step=str(step), severity=int(severity or 0),
         risk_level=str(risk),
         expected=expected, contraindicated=contraindicated, base_id=base_id,
         demographic_group=group, demographics={str(k): str(v) for k, v in demographics.items()},
         failure_modes=modes, conversation=tuple(turns),
         notes=str(notes).strip() if notes else None, source=f"{doc.file}:{doc.line}",
+        country=None if country in (None, "", "unknown") else str(country),
         **texts,
-    ), []
+    )
+    leaks = leak_problems(scenario, doc)
+    return (None, leaks) if leaks else (scenario, [])
 
 
 def check_set(scenarios: Iterable[Scenario], known: Mapping[str, Scenario] | None = None
@@ -256,9 +333,15 @@ def load_scenarios(paths: Iterable[Path] | None = None, tax: Taxonomy | None = N
                    known: Mapping[str, Scenario] | None = None) -> list[Scenario]:
     """Load and validate scenario files (default: the bundled set).
 
+    A YAML document with a ``narrative`` field is a narrative file, expanded
+    into its families' scenarios (rater.narratives); any other document is one
+    scenario in the flat format.
+
     A directory means every ``*.yaml`` below it. Raises RaterError with every
     problem found in every file; returns the scenarios only if all are valid.
     """
+    from rater.narratives import is_narrative, parse_narrative
+
     tax = tax or load_taxonomy()
     files = expand_paths(bundled.scenario_paths() if paths is None else paths)
     scenarios: list[Scenario] = []
@@ -270,13 +353,19 @@ def load_scenarios(paths: Iterable[Path] | None = None, tax: Taxonomy | None = N
             problems.extend(exc.problems)
             continue
         for doc in docs:
+            if is_narrative(doc):
+                expanded, found = parse_narrative(doc, tax)
+                problems.extend(found)
+                if not found:
+                    scenarios.extend(expanded)
+                continue
             scenario, found = parse_scenario(doc, tax)
             problems.extend(found)
             if scenario:
                 scenarios.append(scenario)
     problems.extend(check_set(scenarios, known))
     if problems:
-        raise RaterError(problems)
+        raise RaterError(list({str(p): p for p in problems}.values()))
     return scenarios
 
 
@@ -285,7 +374,8 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     for p in paths:
         if p.is_dir():
             found = sorted(q for q in p.rglob("*.yaml") if q.name not in ("rubric.yaml",
-                                                                          "taxonomy.yaml"))
+                                                                          "taxonomy.yaml")
+                           and "provocations" not in q.relative_to(p).parts)
             if not found:
                 raise RaterError(Problem("folder holds no scenario .yaml files", str(p)))
             out.extend(found)
@@ -296,6 +386,7 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
 
 def summary_row(s: Scenario) -> dict[str, Any]:
     """The fields `rater scenarios list` shows."""
-    return {"id": s.id, "modality": s.modality, "step": s.step, "severity": s.severity,
-            "base_id": s.base_id, "demographic_group": s.demographic_group,
-            "risk_level": s.risk_level, "title": s.title}
+    return {"id": s.id, "family": s.family, "modality": s.modality, "step": s.step,
+            "severity": s.severity, "risk_level": s.risk_level, "trap": s.trap, "base_id": s.base_id,
+            "demographic_group": s.demographic_group, "title": s.title}
+

@@ -250,6 +250,15 @@ CREATE TABLE llm_runs (
 );
 """
 
+# Scenario families (issue 8): every scenario belongs to a family (a flat file's base id,
+# a narrative's "<narrative>-<step>"), and traps are flagged apart from severity.
+V_FAMILY = """
+ALTER TABLE scenarios ADD COLUMN family TEXT;
+ALTER TABLE scenarios ADD COLUMN trap INTEGER NOT NULL DEFAULT 0;
+UPDATE scenarios SET family = coalesce(base_id, id);
+CREATE INDEX scenarios_family ON scenarios (family);
+"""
+
 
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def run(conn: sqlite3.Connection) -> None:
@@ -282,4 +291,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(V2),
     _script(V3),
     _script(V4),
+    _script(V_FAMILY),
 ]
