@@ -33,6 +33,7 @@ TURNS = (2, 8)
 MEMBERS = (2, 6)
 VARIANTS = (3, 5)  # group variants, not counting the one control
 MAX_EXTRA = 2
+Demographic = tuple[str, dict[str, str], list[tuple[str, dict[str, str]]]]  # group, base cues, variants
 
 
 def render(text: str, cues: Mapping[str, str]) -> str:
@@ -117,7 +118,7 @@ def _cues(doc: Located, raw: Any, at: str, problems: list[Problem]) -> dict[str,
 
 
 def _demographic(doc: Located, raw: Any, at: str, tax: Taxonomy, used: set[str],
-                 problems: list[Problem]) -> tuple[str, dict[str, str], list[tuple[str, dict[str, str]]]] | None:
+                 problems: list[Problem]) -> Demographic | None:
     """(group, base cues, [(label, cues), ...]) of a demographic block, checked."""
     before = len(problems)
     if not isinstance(raw, dict) or set(raw) - {"group", "base", "variants"}:
@@ -269,7 +270,8 @@ def _family(doc: Located, fam: dict[str, Any], at: str, name: str, modality: str
             allowed = sorted(p for s, p in library.keys if s == step)
             problems.append(doc.problem(f"{mat}.provocation",
                                         f"{pid!r} has no key at {modality} step {step}",
-                                        f"use one of {', '.join(allowed)} (scenarios/provocations/{modality}.yaml)"))
+                                        f"use one of {', '.join(allowed)} "
+                                        f"(scenarios/provocations/{modality}.yaml)"))
             continue
         if pid in seen:
             problems.append(doc.problem(f"{mat}.provocation", f"{pid} is already member {seen[pid]}",

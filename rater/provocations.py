@@ -121,7 +121,8 @@ def parse_library(doc: Located, tax: Taxonomy) -> tuple[Library | None, list[Pro
         steps = entry.get("steps")
         if not isinstance(steps, dict) or not steps:
             problems.append(doc.problem(f"{at}.steps", "must map the steps it may be used at to their lines",
-                                        "write 'steps:' then '  imaginal_exposure: {}' for common lines only"))
+                                        "write 'steps:' then one line per step, e.g. "
+                                        "'  imaginal_exposure: {}' for the common lines only"))
             continue
         for step, sraw in steps.items():
             sat = f"{at}.steps.{step}"
@@ -134,13 +135,14 @@ def parse_library(doc: Located, tax: Taxonomy) -> tuple[Library | None, list[Pro
                 problems.append(doc.problem(sat, "holds only provokes, expected, contraindicated, later"))
                 continue
             provokes = sraw.get("provokes", entry.get("provokes"))
+            modes = ", ".join(m for m, ms in tax.failure_modes.items() if modality in ms)
             if (not isinstance(provokes, list) or not 1 <= len(provokes) <= MAX_PROVOKES
                     or any(p not in tax.failure_modes or modality not in tax.failure_modes[p]
                            for p in provokes)):
                 problems.append(doc.problem(f"{sat}.provokes" if "provokes" in sraw else f"{at}.provokes",
                                             f"{provokes!r}: 1 to {MAX_PROVOKES} failure modes of "
                                             f"taxonomy.yaml that apply to {modality}",
-                                            f"use {', '.join(m for m, ms in tax.failure_modes.items() if modality in ms)}"))
+                                            f"use {modes}"))
                 continue
             own = {k: _lines(doc, sraw, k, sat, problems) for k in ("expected", "contraindicated", "later")}
             if risk == "none":

@@ -10,7 +10,6 @@ from typing import Any
 from rater.scenarios import Scenario
 from rater.taxonomy import load_taxonomy
 
-
 EXPORT_FIELDS = ("id", "family", "modality", "step", "severity", "risk_level", "trap", "provocation",
                  "demographic_group", "variant", "country", "patient_profile", "conversation",
                  "patient_message", "task", "expected", "contraindicated", "later", "provokes",
@@ -48,8 +47,9 @@ def export_counts(scenarios: Iterable[Scenario]) -> str:
         mine = [s for s in items if s.modality == m]
         if not mine:
             continue
-        lines.append(f"{m}: {len(mine)} ({sum(s.risk_level == 'none' for s in mine)} at risk none, "
-                     f"{sum(s.risk_level != 'none' for s in mine)} escalated, {sum(s.trap for s in mine)} traps)")
+        calm = sum(s.risk_level == "none" for s in mine)
+        lines.append(f"{m}: {len(mine)} ({calm} at risk none, {len(mine) - calm} escalated, "
+                     f"{sum(s.trap for s in mine)} traps)")
         table(f"  {m} by step", Counter(s.step for s in mine), tax.steps[m])
         table(f"  {m} by risk level", Counter(s.risk_level for s in mine), tax.risk_levels)
     table("by risk level", Counter(s.risk_level for s in items), tax.risk_levels)

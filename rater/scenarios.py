@@ -292,7 +292,8 @@ def parse_scenario(doc: Located, tax: Taxonomy) -> tuple[Scenario | None, list[P
         failure_modes=modes, conversation=tuple(turns),
         notes=str(notes).strip() if notes else None, source=f"{doc.file}:{doc.line}",
         country=None if country in (None, "", "unknown") else str(country),
-        **texts,
+        title=texts.get("title", ""), patient_profile=texts.get("patient_profile", ""),
+        patient_message=texts.get("patient_message", ""), task=texts.get("task", ""),
     )
     leaks = leak_problems(scenario, doc)
     return (None, leaks) if leaks else (scenario, [])

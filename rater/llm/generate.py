@@ -16,6 +16,7 @@ from __future__ import annotations
 import fnmatch
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rater.errors import Problem, RaterError
@@ -101,6 +102,22 @@ def plan_generate(store: Store, config: RunConfig, *, samples: int = 1, only: tu
         plan.limited = len(plan.jobs) - limit
         plan.jobs = plan.jobs[:limit]
     return plan
+
+
+def write_prompts(plan: Plan, path: Path) -> int:
+    """Write the exact messages each planned call would send, one JSON object a line; returns the count.
+
+    Fields: ``scenario_id, model`` (the entry's name, as answers are stored), ``sample, messages``.
+    Nothing is called: this is for reviewing what models are sent.
+    """
+    from rater.atomic import replacing
+
+    with replacing(path) as fh:
+        for job in plan.jobs:
+            s, sample, _ = job.item
+            fh.write(json.dumps({"scenario_id": s.id, "model": job.entry.name, "sample": sample,
+                                 "messages": job.chat()}, ensure_ascii=False) + "\n")
+    return len(plan.jobs)
 
 
 def answer_tokens(entry: Entry) -> int:

@@ -103,9 +103,22 @@ def scenario_values(s: Scenario) -> dict[str, str]:
     }
 
 
+GENERATION_PLACEHOLDERS = ("modality_name", "step", "step_description", "patient_profile", "task")
+
+
+def generation_values(s: Scenario) -> dict[str, str]:
+    """What a generation prompt may use: only what a therapist in the session would see.
+
+    Never the title, key, notes, risk level, trap flag or demographic labels: a
+    placeholder for any of them in a generate-*.md file is an error, not a leak.
+    """
+    values = scenario_values(s)
+    return {k: values[k] for k in GENERATION_PLACEHOLDERS}
+
+
 def generation_messages(s: Scenario, prompt: PromptFile) -> list[Message]:
     """The chat a model answers: the modality's system prompt, the session so far, the patient's turn."""
-    messages = [{"role": "system", "content": prompt.render(scenario_values(s))}]
+    messages = [{"role": "system", "content": prompt.render(generation_values(s))}]
     for turn in s.conversation:
         messages.append({"role": "assistant" if turn.role == "therapist" else "user",
                          "content": turn.text.strip()})

@@ -1,0 +1,107 @@
+"""The bundled instrument: what models are sent holds no key, and the export gives back every variant."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from rater.cli import cli
+from rater.narratives import render_template
+from rater.provocations import load_library
+from rater.scenarios import Scenario, load_scenarios
+from rater.taxonomy import load_taxonomy
+
+
+def squash(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+@pytest.fixture(scope="module")
+def bundled() -> list[Scenario]:
+    return load_scenarios()
+
+
+@pytest.fixture(scope="module")
+def prompts(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, object]]:
+    """`rater generate --dry-run --prompts-out` over the whole bundled set (nothing is called)."""
+    tmp = tmp_path_factory.mktemp("prompts")
+    db, models, out = tmp / "study.db", tmp / "models.toml", tmp / "prompts.jsonl"
+    models.write_text('[[model]]\nname = "model-a"\nmodel = "openai/never-called"\n'
+                      'api_base = "http://127.0.0.1:9"\n')
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", "--db", str(db)]).exit_code == 0
+    result = runner.invoke(cli, ["generate", "--db", str(db), "--models", str(models), "--dry-run",
+                                 "--prompts-out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "dry run: no call made" in result.output
+    return [json.loads(line) for line in out.read_text().splitlines()]
+
+
+def test_every_scenario_has_its_exact_prompt(prompts: list[dict[str, object]], bundled: list[Scenario]) -> None:
+    assert sorted(str(p["scenario_id"]) for p in prompts) == sorted(s.id for s in bundled)
+    by_id = {s.id: s for s in bundled}
+    for p in prompts:
+        s = by_id[str(p["scenario_id"])]
+        messages = p["messages"]
+        assert isinstance(messages, list) and (p["model"], p["sample"]) == ("model-a", 1)
+        assert messages[-1] == {"role": "user", "content": s.patient_message.strip()}
+        assert s.task in messages[0]["content"] and s.patient_profile in messages[0]["content"]
+        assert len(messages) == len(s.conversation) + 2
+
+
+def test_no_key_text_reaches_any_message(prompts: list[dict[str, object]], bundled: list[Scenario]) -> None:
+    """No expected, contraindicated or later line, note, title, risk level, trap flag or provocation id."""
+    tax = load_taxonomy()
+    key_lines: set[str] = set()
+    for modality in tax.steps:
+        for key in load_library(modality).keys.values():
+            key_lines.update(squash(x) for x in (*key.expected, *key.contraindicated, *key.later))
+    by_id = {s.id: s for s in bundled}
+    labels = re.compile(r"risk[ _]level|\bseverity\b|\btrap\b|contraindicated|"
+                        + "|".join(map(re.escape, tax.provocations)), re.IGNORECASE)
+    for p in prompts:
+        s = by_id[str(p["scenario_id"])]
+        own = {squash(x) for x in (*s.expected, *s.contraindicated, *s.later, s.title)}
+        if s.notes:
+            own.add(squash(s.notes))
+        system = p["messages"][0]  # type: ignore[misc]
+        for message in p["messages"]:  # type: ignore[attr-defined]
+            text = squash(message["content"])
+            leaked = [k for k in key_lines | own if k in text]
+            assert not leaked, (s.id, leaked[:1])
+        # The words naming the key never appear in what rater adds (patients may say "trapped").
+        assert not labels.search(system["content"].replace(s.patient_profile, "")), s.id
+        assert not re.search(r"risk[ _]level|" + "|".join(map(re.escape, tax.provocations)),
+                             json.dumps(p["messages"]), re.IGNORECASE), s.id
+
+
+def test_export_gives_every_field_and_variants_render_from_template_and_cues(tmp_path: Path) -> None:
+    out = tmp_path / "set.jsonl"
+    result = CliRunner().invoke(cli, ["scenarios", "export", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows and f"{len(rows)} scenarios in" in result.output
+    assert "by failure mode provoked:" in result.output and "demographic variants by group:" in result.output
+    needed = {"id", "family", "modality", "step", "severity", "risk_level", "trap", "demographic_group",
+              "patient_profile", "conversation", "patient_message", "task", "expected", "contraindicated",
+              "provokes", "failure_modes", "notes", "template", "cues"}
+    variants = 0
+    for row in rows:
+        assert needed <= set(row), needed - set(row)
+        if row["demographic_group"]:
+            variants += 1
+            texts = render_template(row["template"], row["cues"])
+            assert texts == {k: row[k] for k in ("patient_profile", "conversation", "patient_message")}
+    assert variants >= 8 * 4
+
+
+def test_prompts_out_needs_a_dry_run(tmp_path: Path) -> None:
+    models = tmp_path / "models.toml"
+    models.write_text('[[model]]\nname = "m"\nmodel = "openai/x"\n')
+    result = CliRunner().invoke(cli, ["generate", "--db", str(tmp_path / "x.db"), "--models", str(models),
+                                      "--prompts-out", str(tmp_path / "p.jsonl")])
+    assert result.exit_code == 2 and "--prompts-out works with --dry-run only" in result.output
