@@ -24,9 +24,9 @@ SHOWN_FAILURES = 5
 def _run_options(f: Any) -> Any:
     for option in reversed([
         click.option("--only", "only", multiple=True, metavar="FILTER",
-                     help="Only these scenarios: an id pattern (pe-imaginal-*) or key=value with key "
-                          "id, modality, step, risk_level, severity, base_id or demographic_group. "
-                          "Repeat to narrow further."),
+                     help="Only these scenarios: an id pattern (pe-crash-*) or key=value with key "
+                          "id, modality, step, risk_level, severity, base_id, demographic_group, family, "
+                          "trap (true/false) or provocation. Repeat to narrow further."),
         click.option("--limit", type=click.IntRange(min=0), default=None, metavar="N",
                      help="Make at most N calls this run (the rest are left for the next run)."),
         click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,

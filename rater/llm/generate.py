@@ -27,7 +27,8 @@ from rater.llm.runner import Job, Outcome
 from rater.scenarios import Scenario
 from rater.store import Store, now
 
-FILTER_KEYS = ("id", "modality", "step", "risk_level", "severity", "base_id", "demographic_group")
+FILTER_KEYS = ("id", "modality", "step", "risk_level", "severity", "base_id", "demographic_group",
+               "family", "trap", "provocation")
 GUESS_ANSWER_TOKENS = 500  # dry-run guess when an entry sets no max_tokens
 
 
@@ -47,6 +48,8 @@ def select_scenarios(scenarios: list[Scenario], only: tuple[str, ...]) -> list[S
         tests.append((key, value))
     def value_of(s: Scenario, key: str) -> str:
         value = getattr(s, key)
+        if isinstance(value, bool):
+            return "true" if value else "false"  # --only trap=true
         return "" if value is None else str(value)
 
     chosen = [s for s in scenarios if all(fnmatch.fnmatchcase(value_of(s, k), v) for k, v in tests)]
