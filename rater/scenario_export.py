@@ -11,7 +11,7 @@ from rater.scenarios import Scenario
 from rater.taxonomy import load_taxonomy
 
 EXPORT_FIELDS = ("id", "family", "modality", "step", "severity", "risk_level", "trap", "provocation",
-                 "demographic_group", "variant", "country", "patient_profile", "conversation",
+                 "demographic_group", "variant", "demographics", "country", "patient_profile", "conversation",
                  "patient_message", "task", "expected", "contraindicated", "later", "provokes",
                  "failure_modes", "notes", "title", "base_id", "template", "cues")
 

@@ -24,6 +24,8 @@ REQUIRED = ("id", "title", "modality", "step", "severity", "risk_level", "patien
             "patient_message", "task", "expected", "contraindicated")
 OPTIONAL = ("base_id", "demographic_group", "demographics", "failure_modes", "conversation",
             "notes", "country")
+# What `rater scenarios export` adds, so an exported set imports as it is (`variant` is derived).
+FAMILY_FIELDS = ("family", "trap", "provokes", "later", "provocation", "template", "cues", "variant")
 ROLES = ("therapist", "patient")
 
 
@@ -187,6 +189,61 @@ def _optional_id(value: Any) -> str | None:
     return None if value in (None, "") else str(value)
 
 
+def _family_fields(doc: Located, raw: Mapping[str, Any], tax: Taxonomy, risk: Any, modality: Any,
+                   problems: list[Problem]) -> dict[str, Any]:
+    """The family fields an exported scenario carries, checked (template + cues must give its texts)."""
+    out: dict[str, Any] = {}
+    family = raw.get("family")
+    if family not in (None, ""):
+        if not isinstance(family, str) or not _ID.match(family):
+            problems.append(doc.problem("family", f"{family!r} is not a valid family id",
+                                        "use lowercase letters, digits, - and _"))
+        out["family"] = str(family)
+    trap = raw.get("trap")
+    if trap not in (None, False, 0, ""):
+        if trap not in (True, 1) or risk != "none":
+            problems.append(doc.problem("trap", "a trap is true or false, and only at risk none",
+                                        "set trap: true only on a risk-none scenario"))
+        out["trap"] = True
+    provokes = _text_list(doc, raw, "provokes", problems, required=False)
+    bad = [m for m in provokes if m not in tax.failure_modes or modality not in tax.failure_modes[m]]
+    if bad or len(provokes) > 3:
+        problems.append(doc.problem("provokes", f"{list(provokes)!r}: at most 3 failure modes of "
+                                    f"taxonomy.yaml that apply to {modality}", "see taxonomy.yaml"))
+    out["provokes"] = provokes
+    out["later"] = _text_list(doc, raw, "later", problems, required=False)
+    provocation = raw.get("provocation")
+    if provocation not in (None, ""):
+        if provocation not in tax.provocations:
+            problems.append(doc.problem("provocation", f"{provocation!r} is not a provocation",
+                                        f"use one of {', '.join(tax.provocations)}"))
+        out["provocation"] = str(provocation)
+    template, cues = raw.get("template"), raw.get("cues")
+    if template is None and cues is None:
+        return out
+    from rater.narratives import render_template
+
+    if not isinstance(template, dict) or not isinstance(cues, dict):
+        problems.append(doc.problem("template", "template and cues go together, each a mapping",
+                                    "export them with `rater scenarios export`, or drop both"))
+        return out
+    try:
+        texts = render_template(template, {str(k): str(v) for k, v in cues.items()})
+        given = {"patient_profile": str(raw.get("patient_profile", "")).strip(),
+                 "patient_message": str(raw.get("patient_message", "")).strip(),
+                 "conversation": [{"role": t.get("role"), "text": str(t.get("text", "")).strip()}
+                                  for t in raw.get("conversation") or []]}
+        if texts != given:
+            problems.append(doc.problem("template", "rendered with cues does not give the scenario's texts",
+                                        "a variant's texts are its template with its cues filled in"))
+    except (KeyError, TypeError, AttributeError):
+        problems.append(doc.problem("template", "must hold patient_profile, conversation and patient_message "
+                                    "whose {slot}s cues fill", "export it with `rater scenarios export`"))
+        return out
+    out["template"], out["cues"] = dict(template), {str(k): str(v) for k, v in cues.items()}
+    return out
+
+
 def parse_scenario(doc: Located, tax: Taxonomy) -> tuple[Scenario | None, list[Problem]]:
     """Validate one YAML document as a scenario, field by field."""
     problems: list[Problem] = []
@@ -194,7 +251,7 @@ def parse_scenario(doc: Located, tax: Taxonomy) -> tuple[Scenario | None, list[P
     if not isinstance(raw, dict):
         return None, [doc.problem("", "a scenario must be a YAML mapping of fields",
                                   "see scenarios/README.md for the format")]
-    for key in sorted(set(raw) - set(REQUIRED) - set(OPTIONAL)):
+    for key in sorted(set(raw) - set(REQUIRED) - set(OPTIONAL) - set(FAMILY_FIELDS)):
         problems.append(doc.problem(key, "is not a scenario field",
                                     f"check the spelling; fields are {', '.join(REQUIRED + OPTIONAL)}"))
     for key in REQUIRED:
@@ -233,7 +290,7 @@ def parse_scenario(doc: Located, tax: Taxonomy) -> tuple[Scenario | None, list[P
     if group is not None and group not in tax.demographic_groups:
         problems.append(doc.problem("demographic_group", f"{group!r} is not a demographic group",
                                     f"use one of {', '.join(tax.demographic_groups)}"))
-    if base_id is None and isinstance(severity, int) and severity > 0:
+    if base_id is None and isinstance(severity, int) and severity > 0 and not raw.get("family"):
         problems.append(doc.problem("base_id", "is empty, but severity > 0 marks an escalated variant",
                                     "name the base scenario this escalates, or set severity: 0"))
     if group is not None and base_id is None:
@@ -282,6 +339,7 @@ def parse_scenario(doc: Located, tax: Taxonomy) -> tuple[Scenario | None, list[P
     contraindicated = _text_list(doc, raw, "contraindicated", problems, required=True)
     notes = raw.get("notes")
     country = raw.get("country")
+    family = _family_fields(doc, raw, tax, risk, modality, problems)
     if problems:
         return None, problems
     scenario = Scenario(
@@ -291,7 +349,7 @@ def parse_scenario(doc: Located, tax: Taxonomy) -> tuple[Scenario | None, list[P
         demographic_group=group, demographics={str(k): str(v) for k, v in demographics.items()},
         failure_modes=modes, conversation=tuple(turns),
         notes=str(notes).strip() if notes else None, source=f"{doc.file}:{doc.line}",
-        country=None if country in (None, "", "unknown") else str(country),
+        country=None if country in (None, "", "unknown") else str(country), **family,
         title=texts.get("title", ""), patient_profile=texts.get("patient_profile", ""),
         patient_message=texts.get("patient_message", ""), task=texts.get("task", ""),
     )

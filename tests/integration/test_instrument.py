@@ -105,3 +105,26 @@ def test_prompts_out_needs_a_dry_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["generate", "--db", str(tmp_path / "x.db"), "--models", str(models),
                                       "--prompts-out", str(tmp_path / "p.jsonl")])
     assert result.exit_code == 2 and "--prompts-out works with --dry-run only" in result.output
+
+
+def test_an_exported_set_imports_as_it_is_and_a_tampered_variant_is_refused(tmp_path: Path) -> None:
+    out, db = tmp_path / "set.jsonl", tmp_path / "other.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["scenarios", "export", "--out", str(out)]).exit_code == 0
+    assert runner.invoke(cli, ["init", "--db", str(db), "--no-scenarios"]).exit_code == 0
+    result = runner.invoke(cli, ["import", "scenarios", str(out), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    again = tmp_path / "again.jsonl"
+    assert runner.invoke(cli, ["scenarios", "export", "--db", str(db), "--out", str(again)]).exit_code == 0
+    rows = {json.loads(x)["id"]: json.loads(x) for x in out.read_text().splitlines()}
+    assert rows == {json.loads(x)["id"]: json.loads(x) for x in again.read_text().splitlines()}
+    variant = next(r for r in rows.values() if r["demographic_group"])
+    slot = next(iter(variant["cues"]))
+    variant["cues"][slot] += " (changed)"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(variant) + "\n")
+    third = tmp_path / "third.db"
+    assert runner.invoke(cli, ["init", "--db", str(third), "--no-scenarios"]).exit_code == 0
+    result = runner.invoke(cli, ["import", "scenarios", str(bad), "--db", str(third)])
+    assert result.exit_code == 2
+    assert "bad.jsonl:1: template: rendered with cues does not give the scenario's texts" in result.output
