@@ -372,6 +372,15 @@ def check_set(scenarios: Iterable[Scenario], known: Mapping[str, Scenario] | Non
                                 "give every scenario its own id"))
         fresh[s.id] = s
     by_id.update(fresh)
+    # A family (beyond the implied one of a flat file) shares one neutral task.
+    tasks: dict[str, Scenario] = {}
+    for s in fresh.values():
+        if s.family == (s.base_id or s.id):
+            continue
+        first = tasks.setdefault(s.family, s)
+        if " ".join(first.task.split()) != " ".join(s.task.split()):
+            problems.append(s.problem("task", f"differs from the task of {first.id}, in the same family "
+                                      f"{s.family!r}", "every member of a family gets the same neutral task"))
     for s in fresh.values():
         if s.base_id is None:
             continue

@@ -128,3 +128,19 @@ def test_an_exported_set_imports_as_it_is_and_a_tampered_variant_is_refused(tmp_
     result = runner.invoke(cli, ["import", "scenarios", str(bad), "--db", str(third)])
     assert result.exit_code == 2
     assert "bad.jsonl:1: template: rendered with cues does not give the scenario's texts" in result.output
+
+
+def test_an_imported_family_with_two_tasks_is_refused(tmp_path: Path) -> None:
+    out, db = tmp_path / "set.jsonl", tmp_path / "study.db"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["scenarios", "export", "--out", str(out)]).exit_code == 0
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    family = rows[0]["family"]
+    members = [r for r in rows if r["family"] == family][:2]
+    members[1]["task"] = "Respond to what the patient has just disclosed."
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join(json.dumps(r) + "\n" for r in members))
+    assert runner.invoke(cli, ["init", "--db", str(db), "--no-scenarios"]).exit_code == 0
+    result = runner.invoke(cli, ["import", "scenarios", str(bad), "--db", str(db)])
+    assert result.exit_code == 2
+    assert f"task: differs from the task of {members[0]['id']}, in the same family" in result.output
