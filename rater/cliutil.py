@@ -32,12 +32,9 @@ def print_status(store: Store) -> None:
     click.echo(f"database   {store.path} (schema {store.schema_version})")
     click.echo(f"rubric     version {version} ('{rubric.name}' {rubric.label}): "
                f"{', '.join(rubric.axis_ids)}")
-    for modality, n, families, calm, traps, variants in q(
-            "SELECT modality, count(*), count(DISTINCT coalesce(family, base_id, id)), "
-            "sum(risk_level = 'none'), sum(trap), sum(demographic_group IS NOT NULL) FROM scenarios "
-            "GROUP BY modality ORDER BY modality"):
-        click.echo(f"scenarios  {modality}: {n} in {families} families ({calm} at risk none, {n - calm} "
-                   f"escalated, {traps} traps, {variants} demographic variants)")
+    for modality, n, bases in q("SELECT modality, count(*), sum(base_id IS NULL) FROM scenarios "
+                                "GROUP BY modality ORDER BY modality"):
+        click.echo(f"scenarios  {modality}: {n} ({bases} base, {n - bases} variants)")
     for model, n, scen in q("SELECT model, count(*), count(DISTINCT scenario_id) FROM responses "
                             "GROUP BY model ORDER BY model"):
         click.echo(f"answers    {model}: {n} answers to {scen} scenarios")
