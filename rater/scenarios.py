@@ -27,6 +27,9 @@ OPTIONAL = ("base_id", "demographic_group", "demographics", "failure_modes", "co
 # What `rater scenarios export` adds, so an exported set imports as it is (`variant` is derived).
 FAMILY_FIELDS = ("family", "trap", "provokes", "later", "provocation", "template", "cues", "variant")
 ROLES = ("therapist", "patient")
+# Data files beside the scenarios that a folder given to the loader may hold (the
+# provocation library's folder is skipped too).
+NOT_SCENARIOS = ("rubric.yaml", "taxonomy.yaml", "crisis_resources.yaml")
 
 
 @dataclass(frozen=True)
@@ -441,8 +444,7 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
-            found = sorted(q for q in p.rglob("*.yaml") if q.name not in ("rubric.yaml",
-                                                                          "taxonomy.yaml")
+            found = sorted(q for q in p.rglob("*.yaml") if q.name not in NOT_SCENARIOS
                            and "provocations" not in q.relative_to(p).parts)
             if not found:
                 raise RaterError(Problem("folder holds no scenario .yaml files", str(p)))

@@ -144,3 +144,12 @@ def test_an_imported_family_with_two_tasks_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["import", "scenarios", str(bad), "--db", str(db)])
     assert result.exit_code == 2
     assert f"task: differs from the task of {members[0]['id']}, in the same family" in result.output
+
+
+def test_the_whole_data_folder_validates_without_its_library_and_vocabulary(bundled: list[Scenario]) -> None:
+    from rater import bundled as data
+
+    result = CliRunner().invoke(cli, ["scenarios", "validate", str(data.data_dir())])
+    assert result.exit_code == 0, result.output
+    demo = load_scenarios([data.demo_dir() / "scenarios"])
+    assert f"ok: {len(bundled) + len(demo)} scenarios" in result.output
