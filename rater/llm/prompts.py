@@ -100,6 +100,9 @@ def scenario_values(s: Scenario) -> dict[str, str]:
         "task": s.task.strip(), "expected": _bullets(s.expected),
         "contraindicated": _bullets(s.contraindicated),
         "demographics": ", ".join(f"{k}: {v}" for k, v in s.demographics.items()) or "(none stated)",
+        # Key items for later turns: context for judges and raters, never scored.
+        "later": "\n".join(f"- {item}" for item in s.later) or "- (none)",
+        "provokes": ", ".join(s.provokes) or "(none named)",
     }
 
 
