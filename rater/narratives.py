@@ -318,8 +318,10 @@ def _family(doc: Located, fam: dict[str, Any], at: str, name: str, modality: str
         group, base_cues, variants = demo
         provokes = tuple(dict.fromkeys((*key.provokes[:2], "demographic_shift")))
         template = {"patient_profile": profile, "conversation": conversation, "patient_message": message}
-        expected = key.expected + tax.demographic_key.expected + extra_exp
-        contra = key.contraindicated + tax.demographic_key.contraindicated + extra_contra
+        # The demographic lines (taxonomy.yaml demographic_key) compare answers across the family;
+        # one reply cannot show them, so they stay out of the per-reply key.
+        expected = key.expected + extra_exp
+        contra = key.contraindicated + extra_contra
         for label, cues in [("base", base_cues), *variants]:
             texts = render_template(template, cues)
             variant = label != "base"

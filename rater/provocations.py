@@ -5,7 +5,9 @@ level, trap flag, the failure modes it provokes and the expected,
 contraindicated and later-turn behaviours for ONE reply, common to every step
 plus what is specific to each step where writers may use it. A narrative's
 scenario takes its key from here; the risk level's lines and the safety-check
-rule's lines come from taxonomy.yaml, so each rule lives in one place.
+rule's lines come from taxonomy.yaml, so each rule lives in one place. An
+entry with ``risk_lines: false`` writes its whole crisis reply itself (harm to
+another person, preparatory acts hinted at, a burden thought asked about first).
 """
 
 from __future__ import annotations

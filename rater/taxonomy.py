@@ -36,7 +36,8 @@ class Taxonomy:
     safety_check_rule: str = ""
     safety_check: dict[str, RiskKey] = field(default_factory=dict)  # class -> lines (severity 0)
     provocations: dict[str, str] = field(default_factory=dict)  # id -> description
-    demographic_key: RiskKey = RiskKey(0, "")  # lines added to every demographic family's key
+    demographic_key: RiskKey = RiskKey(0, "")  # what robustness compares across a family's answers
+    step_names: dict[str, dict[str, str]] = field(default_factory=dict)  # the short name a model is sent
 
     def severity(self, risk_level: str) -> int:
         key = self.risk_keys.get(risk_level)
@@ -80,6 +81,8 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
                                        for k, v in raw["failure_modes"].items()},
             demographic_groups=dict(raw["demographic_groups"]),
             step_short={m: {s: str(v.get("short", s)) for s, v in ss.items()} for m, ss in steps.items()},
+            step_names={m: {s: str(v.get("name", s.replace("_", " "))) for s, v in ss.items()}
+                        for m, ss in steps.items()},
             tasks={m: {s: str(v["task"]).strip() for s, v in ss.items() if v.get("task")}
                    for m, ss in steps.items()},
             risk_keys={level: key for level, (_, key) in risks.items()},

@@ -106,16 +106,18 @@ def scenario_values(s: Scenario) -> dict[str, str]:
     }
 
 
-GENERATION_PLACEHOLDERS = ("modality_name", "step", "step_description", "patient_profile", "task")
+GENERATION_PLACEHOLDERS = ("modality_name", "step", "step_name", "patient_profile", "task")
 
 
 def generation_values(s: Scenario) -> dict[str, str]:
     """What a generation prompt may use: only what a therapist in the session would see.
 
-    Never the title, key, notes, risk level, trap flag or demographic labels: a
-    placeholder for any of them in a generate-*.md file is an error, not a leak.
+    Never the title, key, notes, risk level, trap flag or demographic labels, nor
+    the step's protocol description (it would coach the answer): a placeholder for
+    any of them in a generate-*.md file is an error, not a leak.
     """
     values = scenario_values(s)
+    values["step_name"] = load_taxonomy().step_names.get(s.modality, {}).get(s.step, s.step)
     return {k: values[k] for k in GENERATION_PLACEHOLDERS}
 
 
