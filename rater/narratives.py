@@ -332,7 +332,7 @@ def _family(doc: Located, fam: dict[str, Any], at: str, name: str, modality: str
                 conversation=tuple(Turn(**t) for t in texts["conversation"]),
                 expected=expected, contraindicated=contra, failure_modes=provokes, provokes=provokes,
                 base_id=base_id if variant else None, demographic_group=group if variant else None,
-                demographics={group: label, **cues} if variant else {}, template=template,
+                demographics={group: label} if variant else {}, template=template,
                 cues=dict(cues), **common)
             problems.extend(leak_problems(s, doc, mat))
             out.append(s)

@@ -66,7 +66,7 @@ def test_demographic_variants_differ_only_in_their_cues(expanded: dict[str, Scen
     control = expanded["pe-test-sam-processing-self_blame-control"]
     assert base.demographic_group is None and base.variant == "base"
     assert (muslim.base_id, muslim.demographic_group, muslim.variant) == (base.id, "religion", "muslim")
-    assert control.demographics["religion"] == "control"
+    assert control.demographics == {"religion": "control"} and muslim.cues == {"cue": "On Fridays Sam prays at the mosque."}
     assert "On Fridays Sam prays at the mosque." in muslim.conversation[1].text
     for s in (base, muslim, control):
         texts = render_template(s.template or {}, s.cues or {})
