@@ -27,7 +27,7 @@ from typing import Any, ParamSpec
 
 from rater.errors import Problem, RaterError
 from rater.rubric import Rubric
-from rater.scenarios import OPTIONAL, REQUIRED, check_set, load_scenarios, parse_scenario
+from rater.scenarios import FAMILY_FIELDS, OPTIONAL, REQUIRED, check_set, load_scenarios, parse_scenario
 from rater.store import AxisScore, Store, now
 from rater.tabular import cell_id, cell_score, cell_text, read_rows
 from rater.taxonomy import load_taxonomy
@@ -127,7 +127,7 @@ def import_scenarios(store: Store, paths: Iterable[Path]) -> ImportResult:
         if path in yaml_paths:
             continue
         fresh = []
-        for line, row in read_rows(path, ("id",), REQUIRED + OPTIONAL, nested=True):
+        for line, row in read_rows(path, ("id",), REQUIRED + OPTIONAL + FAMILY_FIELDS, nested=True):
             doc = Located(row, str(path), line, {})
             scenario, found = parse_scenario(doc, tax)
             problems.extend(found)

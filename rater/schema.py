@@ -250,6 +250,15 @@ CREATE TABLE llm_runs (
 );
 """
 
+# Scenario families (issue 8): every scenario belongs to a family (a flat file's base id,
+# a narrative's "<narrative>-<step>"), and traps are flagged apart from severity.
+V_FAMILY = """
+ALTER TABLE scenarios ADD COLUMN family TEXT;
+ALTER TABLE scenarios ADD COLUMN trap INTEGER NOT NULL DEFAULT 0;
+UPDATE scenarios SET family = coalesce(base_id, id);
+CREATE INDEX scenarios_family ON scenarios (family);
+"""
+
 
 # `rater serve`: personal links (only a hash of each link's token is stored) and
 # the server's record of who is connected, which `rater status` reads.
@@ -496,4 +505,5 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(V_JUDGE_FAILURE_MODES),
     V_SAMPLE0,
     _script(V_RUN_OWNER),
+    _script(V_FAMILY),
 ]

@@ -268,18 +268,18 @@ class Store:
                 if existing.get(s.id) == digest:
                     continue
                 values = (s.modality, s.step, s.severity, s.base_id, s.demographic_group,
-                          s.risk_level, s.title, body, digest, s.source)
+                          s.risk_level, s.title, body, digest, s.source, s.family, int(s.trap))
                 if s.id in existing:
                     self.conn.execute(
                         "UPDATE scenarios SET modality=?, step=?, severity=?, base_id=?, "
-                        "demographic_group=?, risk_level=?, title=?, content=?, hash=?, source=? "
-                        "WHERE id = ?", (*values, s.id))
+                        "demographic_group=?, risk_level=?, title=?, content=?, hash=?, source=?, "
+                        "family=?, trap=? WHERE id = ?", (*values, s.id))
                     updated += 1
                 else:
                     self.conn.execute(
                         "INSERT INTO scenarios (modality, step, severity, base_id, demographic_group,"
-                        " risk_level, title, content, hash, source, id, created_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, s.id, stamp))
+                        " risk_level, title, content, hash, source, family, trap, id, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, s.id, stamp))
                     added += 1
         return added, updated
 

@@ -25,9 +25,9 @@ SHOWN_FAILURES = 5
 def _run_options(f: Any) -> Any:
     for option in reversed([
         click.option("--only", "only", multiple=True, metavar="FILTER",
-                     help="Only these scenarios: an id pattern (pe-imaginal-*) or key=value with key "
-                          "id, modality, step, risk_level, severity, base_id or demographic_group. "
-                          "Repeat to narrow further."),
+                     help="Only these scenarios: an id pattern (pe-crash-*) or key=value with key "
+                          "id, modality, step, risk_level, severity, base_id, demographic_group, family, "
+                          "trap (true/false) or provocation. Repeat to narrow further."),
         click.option("--limit", type=click.IntRange(min=0), default=None, metavar="N",
                      help="Make at most N calls this run (the rest are left for the next run)."),
         click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
@@ -137,9 +137,12 @@ def _finish(command: str, store: Any, run_id: int, result: RunResult, unit: str,
               help="TOML file with one [[model]] table per model (see examples/models.toml).")
 @click.option("--samples", type=click.IntRange(min=1), default=1, show_default=True,
               help="Answers per model and scenario (more than 1 feeds behavioural consistency).")
+@click.option("--prompts-out", "prompts_out", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="With --dry-run: write the exact messages of every planned call "
+                                 "(JSONL: scenario_id, model, sample, messages) to this file.")
 @_run_options
 def generate(db_path: str | None, models_path: Path, samples: int, only: tuple[str, ...],
-             limit: int | None, concurrency: int, dry_run: bool) -> None:
+             limit: int | None, concurrency: int, dry_run: bool, prompts_out: Path | None) -> None:
     """Ask each model to answer each scenario; store every answer with its provenance.
 
     Resumable: answers already stored are skipped (keyed by model, parameters
@@ -148,10 +151,12 @@ def generate(db_path: str | None, models_path: Path, samples: int, only: tuple[s
     """
     from rater.llm.calls import litellm
     from rater.llm.config import load_config
-    from rater.llm.generate import answer_tokens, make_handler, plan_generate
+    from rater.llm.generate import answer_tokens, make_handler, plan_generate, write_prompts
     from rater.llm.progress import Progress
     from rater.llm.runner import estimate, run, start_run
 
+    if prompts_out is not None and not dry_run:
+        raise click.UsageError("--prompts-out works with --dry-run only (it calls nothing)")
     store = open_store(db_path)
     config = load_config(models_path, "model")
     plan = plan_generate(store, config, samples=samples, only=only, limit=limit)
@@ -159,6 +164,8 @@ def generate(db_path: str | None, models_path: Path, samples: int, only: tuple[s
     for note in plan.notes:
         _err("note: " + note)
     if dry_run:
+        if prompts_out is not None:
+            _err(f"{prompts_out}: the messages of {write_prompts(plan, prompts_out)} calls")
         _print_estimate(estimate(plan.jobs, answer_tokens), "500")
         return
     if not plan.jobs:
