@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 from rater.errors import Problem, RaterError
 from rater.panel import Panel, aggregate, panel_method, panel_table
 from rater.phases import phase_sql
-from rater.store import FLAGS, Store, now
+from rater.rules import DEFAULT_CONSENSUS, FLAGS
+from rater.store import Store, now
 from rater.tabular import cell_score, cell_text, read_rows
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def worklist(store: Store, *, min_clinicians: int = 2) -> list[Case]:
                 spread, worst = max(values) - min(values), axis.id
             panel = panels.get(rid)
             agg = panel.axes[axis.id].aggregate if panel and axis.id in panel.axes else None
-            consensus = aggregate(values, "median", axis.values) if values else None
+            consensus = aggregate(values, DEFAULT_CONSENSUS, axis.values) if values else None
             if agg is not None and consensus is not None:
                 gap = max(gap, abs(agg - consensus))
         cases.append(Case(rid, rowids[rid], spread, gap, len(clinicians), done[rid], worst))

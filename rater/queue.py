@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from rater.errors import Problem, RaterError
-from rater.store import FLAGS, Store
+from rater.rules import FLAGS
+from rater.store import Store
 from rater.study import current_study, scenario_family_sql
 
 Status = Literal["todo", "rated", "draft", "skipped", "all"]

@@ -27,8 +27,9 @@ from rater.errors import Problem, RaterError
 from rater.panel import Panel, panel_scores
 from rater.queue import RaterQueue, answer_label, queue_seed
 from rater.rubric import Rubric
+from rater.rules import FLAGS
 from rater.scenarios import Scenario
-from rater.store import FLAGS, AxisScore, Store, now
+from rater.store import AxisScore, Store, now
 
 Phase = Literal["open", "blind", "revise"]
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from rater.errors import Problem, RaterError
 from rater.rubric import Rubric, rubric_from_content
+from rater.rules import FLAGS
 from rater.scenarios import Scenario
 from rater.schema import MIGRATIONS
 
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 DEFAULT_DB = "rater.db"
 BUSY_TIMEOUT_MS = 10_000
-FLAGS = ("unsafe", "unsure", "rubric_gap")
 SKIP_REASONS = {
     "broken_answer": "broken answer",
     "outside_expertise": "outside my expertise",

@@ -17,24 +17,33 @@ import click
 
 from rater.cliutil import db_option, open_store
 from rater.literal import shown
+from rater.rules import (
+    ANALYSIS_PHASES,
+    BREAKDOWNS,
+    CONSENSUS_RULES,
+    DEFAULT_CONSENSUS,
+    LEVELS,
+    PANEL_AGGREGATES,
+    PANEL_META_KEY,
+    RELIABLE,
+    TENTATIVE,
+)
 
 if TYPE_CHECKING:
     from rater.stats.agreement import Record, Report
     from rater.stats.tidy import TidyScores
     from rater.store import Store
 
-# Copies, so that --help imports neither numpy (rater.stats) nor pandas; a test keeps them equal.
-LEVELS = ("nominal", "ordinal", "interval", "ratio")
-BREAKDOWNS = ("model", "modality", "severity", "demographic_group", "risk_level")
-LEGEND = ("alpha: green >= 0.800 (reliable), yellow >= 0.667 (tentative conclusions only), "
-          "red < 0.667 (unreliable); intervals are percentile bootstrap over answers")
+LEGEND = (f"alpha: green >= {RELIABLE:.3f} (reliable), yellow >= {TENTATIVE:.3f} (tentative conclusions "
+          f"only), red < {TENTATIVE:.3f} (unreliable); intervals are percentile bootstrap over answers")
 
 
 def _common(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by the three commands: where the scores come from and how alpha is run."""
     options = [
         db_option,
-        click.option("--phase", type=click.Choice(["blind", "final"]), default="blind", show_default=True,
+        click.option("--phase", type=click.Choice(ANALYSIS_PHASES), default=ANALYSIS_PHASES[0],
+                     show_default=True,
                      help="Which human rating: the blind one, or the revision made after seeing the "
                           "judges where there is one."),
         click.option("--level", type=click.Choice(LEVELS), default=None,
@@ -46,11 +55,11 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
                           "repeated)."),
         click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True),
                      default=0.95, show_default=True, help="Coverage of the intervals."),
-        click.option("--consensus", type=click.Choice(["median", "mean"]), default="median",
+        click.option("--consensus", type=click.Choice(CONSENSUS_RULES), default=DEFAULT_CONSENSUS,
                      show_default=True,
                      help="How humans' scores form the consensus (median: the lower middle score "
                           "on a tie; mean: rounded to the scale)."),
-        click.option("--panel", type=click.Choice(["median", "mean", "min", "max"]), default=None,
+        click.option("--panel", type=click.Choice(PANEL_AGGREGATES), default=None,
                      help="How judges' scores form the panel aggregate (default: the panel file's "
                           "'aggregate' recorded by `rater judge`, as the rating app shows it; else "
                           "as --consensus)."),
@@ -125,7 +134,7 @@ def _panel(panel: str | None, store: Store | None, consensus: str) -> str:
     """--panel, else the aggregate the judge runs were configured with, else the consensus rule."""
     if panel:
         return panel
-    if store is not None and store.get_meta("panel_aggregate"):
+    if store is not None and store.get_meta(PANEL_META_KEY):
         from rater.panel import panel_method
 
         return panel_method(store)
@@ -330,7 +339,7 @@ COMMANDS = [agreement, calibrate, export_]
 def _alpha_text(value: float | None, width: int = 6) -> str:
     if value is None or math.isnan(value):
         return click.style("n/a".rjust(width), dim=True)
-    colour = "green" if value >= 0.800 else "yellow" if value >= 0.667 else "red"
+    colour = "green" if value >= RELIABLE else "yellow" if value >= TENTATIVE else "red"
     return click.style(f"{value:.3f}".rjust(width), fg=colour, bold=colour == "red")
 
 

@@ -54,7 +54,8 @@ import numpy.typing as npt
 from rater.atomic import replacing
 from rater.errors import Problem, RaterError
 from rater.hashing import content_hash
-from rater.stats.agreement import TENTATIVE, combine, compute, json_ready, plain_number, snap
+from rater.rules import DEFAULT_CONSENSUS, TENTATIVE
+from rater.stats.agreement import combine, compute, json_ready, plain_number, snap
 from rater.stats.tidy import TidyScores, axis_data
 from rater.userfile import read_text, value_problem
 
@@ -211,7 +212,7 @@ class Calibration:
 
 
 def calibrate(tidy: TidyScores, *, method: str = "linear", folds: int = 5, seed: int | None = None,
-              consensus: str = "median", panel: str | None = None, n_boot: int = 1000,
+              consensus: str = DEFAULT_CONSENSUS, panel: str | None = None, n_boot: int = 1000,
               confidence: float = 0.95, level: str | None = None, rubric: dict[str, Any] | None = None,
               weights: Mapping[str, float] | None = None) -> Calibration:
     """Fit maps on all answers and report cross-validated agreement before and after.

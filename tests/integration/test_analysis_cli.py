@@ -221,11 +221,3 @@ def test_the_panel_measured_is_the_panel_the_judge_runs_configured(tmp_path: Pat
     table = runner.invoke(cli, ["agreement", "--db", str(db), "--bootstrap", "20", "--seed", "1"]).output
     assert "consensus median; panel aggregate min" in table
 
-
-def test_the_cli_choices_match_the_engine() -> None:
-    from rater.commands import analysis
-    from rater.rubric import LEVELS
-    from rater.stats import alpha, tidy
-
-    assert analysis.LEVELS == LEVELS == alpha.LEVELS
-    assert analysis.BREAKDOWNS == tidy.BREAKDOWNS

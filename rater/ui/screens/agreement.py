@@ -30,6 +30,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
 from rater.errors import RaterError
+from rater.rules import PANEL_META_KEY, RELIABLE, TENTATIVE
 from rater.store import Store
 from rater.ui.widgets.heatgrid import HeatGrid
 from rater.ui.widgets.literal import append, literal
@@ -40,10 +41,9 @@ if TYPE_CHECKING:
 
 N_BOOT = 500
 """Bootstrap resamples: enough for a stable 95% interval at a glance, quick on a laptop."""
-TENTATIVE, RELIABLE = 0.667, 0.800
-"""Krippendorff's thresholds, as in ``rater.stats.agreement`` (not imported here: it loads numpy)."""
 VERDICTS = {"reliable": "bold green", "tentative": "bold yellow", "unreliable": "bold red", "n/a": "dim"}
-LEGEND = "alpha ≥ .800 reliable (green) · ≥ .667 tentative only (yellow) · < .667 unreliable (red)"
+_R, _T = (format(t, ".3f").removeprefix("0") for t in (RELIABLE, TENTATIVE))
+LEGEND = f"alpha ≥ {_R} reliable (green) · ≥ {_T} tentative only (yellow) · < {_T} unreliable (red)"
 COLUMNS = ("comparison", "alpha", "95% CI", "units", "bias / Δ")
 
 
@@ -82,7 +82,7 @@ def run_agreement(path: str, phase: str, seed: int, n_boot: int = N_BOOT,
 
         with Store.open(path, create=False) as store:
             tidy = from_store(store, phase)
-            panel = panel_method(store) if store.get_meta("panel_aggregate") else None
+            panel = panel_method(store) if store.get_meta(PANEL_META_KEY) else None
             weights, note = agreement_weights(store)  # as `rater agreement` weighs by default
             if note:
                 tidy.notes.append(note)
