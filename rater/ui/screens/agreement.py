@@ -252,7 +252,7 @@ class AgreementScreen(Screen[None]):
             grid.show(None, "", "No human ratings on this axis yet, so there is nothing to plot the "
                                 "judges against. Rate answers, or `rater import ratings`.")
             return
-        judge = plotted.comparison.partition(":")[2] or "panel (median)"
+        judge = plotted.comparison.partition(":")[2] or f"panel ({self.result.report.panel})"
         grid.show(plotted.confusion, judge)
 
     def _detail(self, r: Record | None) -> Text:
