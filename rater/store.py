@@ -318,6 +318,96 @@ class Store:
             "SELECT r.name, r.role, r.credentials, count(g.id) FROM raters r "
             "LEFT JOIN ratings g ON g.rater_id = r.id GROUP BY r.id ORDER BY r.name")]
 
+    # -- answers and judgments -----------------------------------------------------------
+
+    def add_responses(self, rows: Iterable[Sequence[object]]) -> int:
+        """Store answers given as (id, scenario_id, model, sample, text, provenance JSON, created_at,
+        call_key) rows; returns how many were added.
+
+        An answer whose id, (scenario, model, sample) slot or call key is already stored is left
+        as it is: importers check for conflicting rows first, and a resumed `rater generate`
+        relies on this to never store one call twice. ``rows`` may be a cursor over a staging
+        table of this connection; wrap the call in :meth:`write` with any checks it depends on.
+        """
+        with self.write():
+            return int(self.conn.executemany(
+                "INSERT INTO responses (id, scenario_id, model, sample, text, provenance, created_at, "
+                "call_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows).rowcount)
+
+    def add_judgment(self, response_id: str, judge: str, rubric_version: int, *, status: str,
+                     provenance: str, created_at: str, raw_reply: str | None = None,
+                     error: str | None = None, call_key: str | None = None,
+                     failure_modes_asked: bool | None = None,
+                     scores: Iterable[tuple[str, float | None, str]] = (),
+                     failure_modes: Iterable[str] = ()) -> int | None:
+        """Store one judge's judgment of an answer with its (axis, score, rationale) scores and
+        failure modes; returns its id, or None when that judge already judged that answer under
+        that rubric version (or the call key is stored), which is then left as it is.
+
+        ``failure_modes_asked``: True when the judge was asked for failure modes (so none listed
+        means none observed), None for judgments from elsewhere (imports), where nobody asked.
+        """
+        asked = None if failure_modes_asked is None else int(failure_modes_asked)
+        with self.write():
+            if not self.add_judgments([(response_id, judge, rubric_version, status, raw_reply, error,
+                                        provenance, created_at, call_key, asked)]):
+                return None
+            judgment_id = int(self.conn.execute(
+                "SELECT id FROM judgments WHERE response_id = ? AND judge = ? AND rubric_version = ?",
+                (response_id, judge, rubric_version)).fetchone()[0])
+            self.add_judge_scores((judgment_id, axis, score, why) for axis, score, why in scores)
+            self._add_judgment_failure_modes(judgment_id, failure_modes)
+        return judgment_id
+
+    def add_judgments(self, rows: Iterable[Sequence[object]]) -> int:
+        """Store judgments given as (response_id, judge, rubric_version, status, raw_reply, error,
+        provenance JSON, created_at, call_key, failure_modes_asked) rows, without scores (see
+        :meth:`add_judge_scores`); one already stored for that answer, judge and rubric version, or
+        that call key, is left as it is. Returns how many were added."""
+        with self.write():
+            return int(self.conn.executemany(
+                "INSERT INTO judgments (response_id, judge, rubric_version, status, raw_reply, error, "
+                "provenance, created_at, call_key, failure_modes_asked) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows).rowcount)
+
+    def replace_judgment(self, judgment_id: int, *, status: str, provenance: dict[str, Any],
+                         created_at: str, raw_reply: str | None, error: str | None, call_key: str,
+                         scores: Iterable[tuple[str, float | None, str]] = (),
+                         failure_modes: Iterable[str] = ()) -> None:
+        """Put a judge's new verdict in place of judgment ``judgment_id`` (a failure retried).
+
+        The old status, error, call key and time are appended to ``provenance["replaced"]`` so
+        the retry stays traceable; its scores, failure modes and calibrated values go.
+        """
+        with self.write():
+            old = self.conn.execute("SELECT status, error, call_key, created_at, provenance "
+                                    "FROM judgments WHERE id = ?", (judgment_id,)).fetchone()
+            replaced = json.loads(old["provenance"] or "{}").get("replaced", [])
+            replaced.append({k: old[k] for k in ("status", "error", "call_key", "created_at")})
+            provenance["replaced"] = replaced
+            self.conn.execute("UPDATE judgments SET status = ?, raw_reply = ?, error = ?, provenance = ?, "
+                              "created_at = ?, call_key = ?, failure_modes_asked = 1 WHERE id = ?",
+                              (status, raw_reply, error, json.dumps(provenance, ensure_ascii=False),
+                               created_at, call_key, judgment_id))
+            self.conn.execute("DELETE FROM judge_scores WHERE judgment_id = ?", (judgment_id,))
+            self.conn.execute("DELETE FROM judgment_failure_modes WHERE judgment_id = ?", (judgment_id,))
+            # Calibrated values of the replaced verdict would sit beside new raw scores.
+            self.conn.execute("DELETE FROM calibrated_scores WHERE judgment_id = ?", (judgment_id,))
+            self.add_judge_scores((judgment_id, axis, score, why) for axis, score, why in scores)
+            self._add_judgment_failure_modes(judgment_id, failure_modes)
+
+    def add_judge_scores(self, rows: Iterable[Sequence[object]]) -> int:
+        """Store (judgment_id, axis, score, rationale) rows; a judgment's stored score on an axis is
+        kept, never overwritten. Returns how many were added."""
+        with self.write():
+            return int(self.conn.executemany(
+                "INSERT INTO judge_scores (judgment_id, axis, score, rationale) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (judgment_id, axis) DO NOTHING", rows).rowcount)
+
+    def _add_judgment_failure_modes(self, judgment_id: int, modes: Iterable[str]) -> None:
+        self.conn.executemany("INSERT INTO judgment_failure_modes (judgment_id, failure_mode) VALUES (?, ?)",
+                              [(judgment_id, m) for m in modes])
+
     # -- ratings --------------------------------------------------------------------
 
     def save_rating(self, *, rater_id: int, response_id: str, scores: Mapping[str, AxisScore],
