@@ -312,6 +312,14 @@ class Store:
                 (name, role, credentials, now()))
             return int(cur.lastrowid or 0)
 
+    def set_queue_seed(self, rater_id: int, seed: int) -> int:
+        """Give the rater ``seed`` as their queue seed unless they have one; returns the one stored."""
+        with self.write():
+            self.conn.execute("UPDATE raters SET queue_seed = ? WHERE id = ? AND queue_seed IS NULL",
+                              (seed, rater_id))
+            return int(self.conn.execute("SELECT queue_seed FROM raters WHERE id = ?",
+                                         (rater_id,)).fetchone()[0])
+
     def raters_with_counts(self) -> list[tuple[str, str, str, int]]:
         """Every rater as (name, role, credentials, number of ratings), by name: the app's rater picker."""
         return [(r[0], r[1], r[2], int(r[3])) for r in self.conn.execute(
@@ -407,6 +415,57 @@ class Store:
     def _add_judgment_failure_modes(self, judgment_id: int, modes: Iterable[str]) -> None:
         self.conn.executemany("INSERT INTO judgment_failure_modes (judgment_id, failure_mode) VALUES (?, ?)",
                               [(judgment_id, m) for m in modes])
+
+    # -- calibrations ---------------------------------------------------------------------
+
+    def ensure_calibration(self, content_hash: str, method: str, content: str,
+                           created_at: str) -> tuple[int, str]:
+        """(id, created_at) of the calibration with this content hash, storing it if new."""
+        with self.write():
+            row = self.conn.execute("SELECT id, created_at FROM calibrations WHERE hash = ?",
+                                    (content_hash,)).fetchone()
+            if row is not None:
+                return int(row[0]), str(row[1])
+            cur = self.conn.execute(
+                "INSERT INTO calibrations (hash, method, content, created_at) VALUES (?, ?, ?, ?)",
+                (content_hash, method, content, created_at))
+            return int(cur.lastrowid or 0), created_at
+
+    def set_calibrated_scores(self, rows: Iterable[Sequence[object]]) -> None:
+        """Store (judgment_id, axis, calibration_id, score) rows, replacing earlier values of the same
+        judgment, axis and calibration; raw judge scores are never touched."""
+        with self.write():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO calibrated_scores (judgment_id, axis, calibration_id, score) "
+                "VALUES (?, ?, ?, ?)", rows)
+
+    # -- LLM runs ---------------------------------------------------------------------------
+
+    def add_run(self, *, command: str, config_file: str | None, config: str, options: str, planned: int,
+                started_at: str, rater_version: str, pid: int, host: str) -> int:
+        """Record a `rater generate` / `rater judge` run as running; returns its id."""
+        with self.write():
+            return int(self.conn.execute(
+                "INSERT INTO llm_runs (command, config_file, config, options, planned, status, started_at,"
+                " rater_version, pid, host) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                (command, config_file, config, options, planned, started_at, rater_version, pid,
+                 host)).lastrowid or 0)
+
+    def finish_run(self, run_id: int, *, ok: int, failed: int, skipped: int, calls: int, cost: float,
+                   status: str, stopped: str, failures: str, finished_at: str) -> None:
+        """Record how run ``run_id`` ended (``stopped`` and ``failures`` are JSON, already scrubbed)."""
+        with self.write():
+            self.conn.execute(
+                "UPDATE llm_runs SET ok = ?, failed = ?, skipped = ?, calls = ?, cost = ?, status = ?, "
+                "stopped = ?, failures = ?, finished_at = ? WHERE id = ?",
+                (ok, failed, skipped, calls, cost, status, stopped, failures, finished_at, run_id))
+
+    def mark_runs_interrupted(self, run_ids: Iterable[int]) -> None:
+        """Runs still marked running whose process is gone: interrupted."""
+        with self.write():
+            self.conn.executemany(
+                "UPDATE llm_runs SET status = 'interrupted' WHERE id = ? AND status = 'running'",
+                [(i,) for i in run_ids])
 
     # -- ratings --------------------------------------------------------------------
 
