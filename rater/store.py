@@ -536,6 +536,18 @@ class Store:
                 "ON CONFLICT (rater_id, response_id) DO UPDATE SET reason = excluded.reason, "
                 "note = excluded.note, created_at = excluded.created_at",
                 (rater_id, response_id, reason, note, now()))
+            self.delete_draft(rater_id, response_id)
+
+    def save_draft(self, rater_id: int, response_id: str, data: str) -> None:
+        """Keep (or replace) a rater's half-made rating of an answer, as the form's JSON."""
+        with self.write():
+            self.conn.execute(
+                "INSERT INTO drafts (rater_id, response_id, data, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (rater_id, response_id) DO UPDATE SET data = excluded.data, "
+                "updated_at = excluded.updated_at", (rater_id, response_id, data, now()))
+
+    def delete_draft(self, rater_id: int, response_id: str) -> None:
+        with self.write():
             self.conn.execute("DELETE FROM drafts WHERE rater_id = ? AND response_id = ?",
                               (rater_id, response_id))
 
