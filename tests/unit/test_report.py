@@ -241,6 +241,14 @@ def test_model_written_names_are_escaped_in_the_page(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "m&amp;b" in page
 
 
+def test_model_names_with_dollar_signs_are_drawn_literally_not_as_tex(tmp_path: Path) -> None:
+    """matplotlib reads $...$ as mathtext: a bad one crashed the report, a good one changed the name."""
+    store = study(models=("a$\\frac$b", "$x^2$"), answers=60, rated=20)
+    write(build(store, n_boot=20, seed=1), tmp_path)
+    figures = (tmp_path / "report.html").read_text(encoding="utf-8").split("<svg ", 1)[1]
+    assert "a$\\frac$b" in figures and "$x^2$" in figures
+
+
 def test_cli_writes_the_files_and_prints_a_summary(demo_db: Path, tmp_path: Path) -> None:
     from click.testing import CliRunner
 
