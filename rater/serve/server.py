@@ -54,6 +54,7 @@ STOP_TIMEOUT = 5.0
 WEB_SESSION_HOURS = 12.0
 SESSIONS_PER_LINK = 5
 """Browser sessions (cookies) one link may hold at once; opening it again drops the oldest."""
+LINK_IN_PATH = re.compile(re.escape(links.LINK_PATH) + r"[^/]*")
 SECRET_NAMES = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)
 
 
@@ -179,9 +180,8 @@ class _AccessLog(AbstractAccessLogger):
     """One line per request; a link's token is never written."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        path = request.path
-        if path.startswith(links.LINK_PATH):
-            path = links.LINK_PATH + "…"
+        # Anywhere in the path: a link behind a proxy's path prefix (/rater/r/TOKEN) 404s, and is still a link.
+        path = LINK_IN_PATH.sub(links.LINK_PATH + "…", request.path)
         self.logger.info("%s %s %s %s", request.remote, request.method, path, response.status)
 
 
@@ -369,9 +369,10 @@ class RaterServer:
 
     def _client(self, request: web.Request) -> str:
         if self.config.behind_proxy:
+            # The last entry is the one our proxy added; anything before it the client wrote itself.
             forwarded = request.headers.get("X-Forwarded-For", "")
             if forwarded:
-                return forwarded.split(",")[0].strip()[:64]
+                return forwarded.split(",")[-1].strip()[:64]
         return request.remote or ""
 
     def _session(self, request: web.Request) -> WebSession | None:

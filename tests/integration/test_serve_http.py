@@ -134,14 +134,24 @@ def test_a_link_opened_again_and_again_keeps_only_its_newest_cookies(tmp_path: P
 
 
 def test_behind_a_proxy_the_cookie_is_secure_and_host_only(tmp_path: Path):
-    proc, url, tokens, _ = start(tmp_path, "--behind-proxy")
+    proc, url, tokens, log = start(tmp_path, "--behind-proxy")
     try:
         request = urllib.request.Request(f"{url}/r/{tokens[RATER]}", headers={"X-Forwarded-For": "10.9.8.7"})
         with urllib.request.urlopen(request, timeout=10) as r:
             cookie = r.headers["Set-Cookie"]
         assert cookie.startswith("__Host-rater=") and "Secure" in cookie
+        # A proxy that appends (nginx's $proxy_add_x_forwarded_for): the client wrote the first entry.
+        spoofed = urllib.request.Request(f"{url}/r/not-a-link", headers={"X-Forwarded-For": "6.6.6.6, 10.9.8.7"})
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(spoofed, timeout=10)
+        # A proxy that keeps its path prefix: the link 404s, and its token must still stay out of the log.
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{url}/rater/r/{tokens[RATER]}", timeout=10)
     finally:
         stop(proc)
+    text = log.read_text()
+    assert "from 10.9.8.7" in text and "6.6.6.6" not in text
+    assert tokens[RATER] not in text
 
 
 def test_an_app_that_dies_tells_the_browser_and_its_session_is_closed(tmp_path: Path):
