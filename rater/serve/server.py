@@ -457,6 +457,10 @@ class RaterServer:
         if session is None or not self._origin_ok(request):
             return self._page(403, "Not allowed", "Open your personal link to rate.")
         ws = web.WebSocketResponse(heartbeat=15, max_msg_size=64 * 1024)
+        if not ws.can_prepare(request).ok:
+            # Not a websocket handshake: answer before touching the rater's live tab (taking its slot
+            # and failing would leave that tab running outside the limit, idle and revocation checks).
+            return self._page(400, "Not allowed", "Open your personal link to rate.")
         if self._full(session):
             await ws.prepare(request)
             await ws.close(code=WSCloseCode.TRY_AGAIN_LATER,
@@ -466,7 +470,12 @@ class RaterServer:
         old = self.live.get(session.rater_id)
         self.live[session.rater_id] = live   # takes the slot now: no await since the check
         try:
-            await ws.prepare(request)
+            try:
+                await ws.prepare(request)
+            except BaseException:
+                if old is not None and self.live.get(session.rater_id) is live:
+                    self.live[session.rater_id] = old   # the tab already open stays counted and watched
+                raise
             if old is not None:
                 await self.end(old, "replaced")
             await self._run(live, request)

@@ -106,6 +106,44 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def test_a_failed_handshake_leaves_the_open_tab_counted_so_a_new_one_replaces_it(tmp_path: Path):
+    """A plain GET of /ws used to drop the running tab from the server's table: it then ran on outside
+    --max-sessions, the idle time and revocation, and each such request let one more app start."""
+    proc, url, tokens, _ = start(tmp_path)
+
+    async def scenario() -> tuple[int, int, bool]:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(f"{url}/r/{tokens[RATER]}") as r:
+                assert r.status == 200
+            ws_url = url.replace("http", "ws") + "/ws?width=100&height=30"
+            async with http.ws_connect(ws_url, headers={"Origin": url}) as first:
+                for _ in range(400):
+                    if apps(proc.pid):
+                        break
+                    await asyncio.sleep(0.05)
+                async with http.get(f"{url}/ws", headers={"Origin": url}) as plain:
+                    refused = plain.status
+                async with http.ws_connect(ws_url, headers={"Origin": url}) as second:
+
+                    async def drain() -> None:
+                        async for _message in first:
+                            pass
+
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(drain(), 15)
+                    await asyncio.sleep(1.0)
+                    running = len(apps(proc.pid))
+                    await second.close()
+                return refused, running, first.closed
+
+    try:
+        refused, running, first_closed = asyncio.run(scenario())
+    finally:
+        stop(proc)
+    assert refused == 400
+    assert first_closed and running == 1
+
+
 def test_the_child_refuses_to_run_on_its_own():
     result = subprocess.run([sys.executable, "-m", "rater.serve.child"], capture_output=True, text=True,
                             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
