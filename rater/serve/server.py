@@ -180,7 +180,7 @@ class _AccessLog(AbstractAccessLogger):
     """One line per request; a link's token is never written."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        # Anywhere in the path: a link behind a proxy's path prefix (/rater/r/TOKEN) 404s, and is still a link.
+        # Anywhere in the path: under a proxy's prefix (/rater/r/TOKEN) a link 404s, and is still a link.
         path = LINK_IN_PATH.sub(links.LINK_PATH + "…", request.path)
         self.logger.info("%s %s %s %s", request.remote, request.method, path, response.status)
 
