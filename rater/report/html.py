@@ -305,7 +305,9 @@ def _demographic(report: Report, svg: str | None, traced: Any) -> str:
 <p>A family is a base scenario and its variants that change only a demographic cue. Per model and family, the
 spread is the difference between the highest and the lowest variant's mean score (the calibrated panel's
 score, the clinicians' consensus where the panel gave none); the variant that moved is the one farthest from
-the base scenario's score.</p>
+the base scenario's score. A spread is never below zero, and noise alone makes it larger than zero: with a few
+answers per variant, two variants a model treats alike still differ by chance, and some variant always "moved".
+Read a spread against the spread between repeated answers to one scenario, not against zero.</p>
 {figure}
 <table><thead><tr><th>model</th><th>group</th><th>axis</th><th>families</th><th>mean spread [CI]</th></tr></thead>
 <tbody>{summary}</tbody></table>

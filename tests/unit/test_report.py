@@ -184,6 +184,15 @@ def test_demographic_families_show_spread_the_moved_variant_and_answer_ids() -> 
     assert report.demographic_summary[0]["n_families"] == 1
 
 
+def test_the_page_says_a_demographic_spread_is_above_zero_by_chance_alone(tmp_path: Path) -> None:
+    """A max-minus-min spread of noisy means is positive with no demographic effect at all: a reader must not
+    take it (or its interval, which never reaches below zero) for evidence of one."""
+    write(build(study(models=("model-a", "model-b")), n_boot=20, seed=1), tmp_path)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    section = page[page.index('id="demographic"'):page.index('id="regulators"')]
+    assert "noise alone makes it larger than zero" in section
+
+
 def test_models_filter_and_unknown_model_error() -> None:
     from rater.errors import RaterError
 
