@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 import os
@@ -41,6 +40,7 @@ from aiohttp.abc import AbstractAccessLogger
 from rater.errors import Problem, RaterError
 from rater.serve import links
 from rater.serve.child import SESSION_ENV, SPEC_FD_ENV
+from rater.serve.links import is_loopback
 from rater.serve.page import ENTER_PAGE, SCRIPT, STYLE, app_page, message_page
 from rater.serve.roles import mode_for
 from rater.store import Store
@@ -79,15 +79,6 @@ def assets() -> dict[str, tuple[str | Path, str]]:
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; font-src 'self'; "
        "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
        "frame-ancestors 'none'")
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_exposure(host: str, *, tls: bool, behind_proxy: bool) -> None:

@@ -110,3 +110,20 @@ def test_the_raters_commands(tmp_path):
     assert out.exit_code == 2 and "no rater named 'Dr Nobody'" in out.output
     out = run(cli, ["serve", "--db", db, "--host", "0.0.0.0"])
     assert out.exit_code == 2 and "will not serve on 0.0.0.0 without encryption" in out.output
+
+
+def test_a_link_that_would_cross_the_network_unencrypted_is_refused(tmp_path):
+    """http:// to another machine sends the token in clear on the first request, redirect to https or not."""
+    db = str(tmp_path / "t.db")
+    run = CliRunner().invoke
+    assert run(cli, ["init", "--db", db, "--no-scenarios"]).exit_code == 0
+    assert run(cli, ["raters", "add", "Dr Ada", "--db", db]).exit_code == 0
+    out = run(cli, ["raters", "link", "Dr Ada", "--url", "http://rating.example.org", "--db", db])
+    assert out.exit_code == 2 and "unencrypted" in out.output and "/r/" not in out.output
+    with Store.open(db, create=False) as store:
+        assert store.conn.execute("SELECT count(*) FROM rater_links").fetchone()[0] == 0
+    for fine in ("https://rating.example.org/", "http://127.0.0.1:8000", "http://localhost:9000"):
+        out = run(cli, ["raters", "link", "Dr Ada", "--url", fine, "--db", db])
+        assert out.exit_code == 0 and out.stdout.startswith(fine.rstrip("/") + "/r/")
+    out = run(cli, ["serve", "--db", db, "--behind-proxy", "--public-url", "http://rating.example.org"])
+    assert out.exit_code == 2 and "unencrypted" in out.output
