@@ -26,7 +26,7 @@ if TYPE_CHECKING:
               help="Only these answer models (repeatable, or comma-separated; default: all).")
 @click.option("--bootstrap", "n_boot", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Bootstrap resamples for the agreement and demographic-spread intervals.")
-@click.option("--seed", type=int, default=None,
+@click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed for the resamples (default: a fresh one, printed and written into the report).")
 def report(db_path: str | None, out_dir: Path, models: tuple[str, ...], n_boot: int,
            seed: int | None) -> None:

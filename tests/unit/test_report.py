@@ -277,6 +277,8 @@ def test_cli_writes_the_files_and_prints_a_summary(demo_db: Path, tmp_path: Path
     assert "--seed 4" in prov["command"] and "--models demo-faithful" in prov["command"]
     bad = CliRunner().invoke(cli, ["report", "--db", str(demo_db), "--out", str(out), "--models", "nope"])
     assert bad.exit_code == 2 and "no answers from model(s) nope" in bad.output
+    negative = CliRunner().invoke(cli, ["report", "--db", str(demo_db), "--out", str(out), "--seed", "-1"])
+    assert negative.exit_code == 2 and "--seed" in negative.output  # not numpy's traceback
 
 
 def test_report_imports_neither_textual_nor_litellm(demo_db: Path, tmp_path: Path) -> None:
