@@ -136,11 +136,23 @@ def test_study_inclusion_weights_are_used_when_the_study_module_gives_them(monke
     store = study()
     rated = [r[0] for r in store.conn.execute("SELECT response_id FROM ratings")]
     fake = types.ModuleType("rater.study")
-    fake.inclusion_weights = lambda s: {rid: 3.0 for rid in rated}  # type: ignore[attr-defined]
+    equal = {r["estimator"]: r for r in build(store, n_boot=20, seed=1).results if r["axis"] == "crisis_safety"}
+    # Unequal: the answers rated with low clinician scores were drawn 4x as often as the rest.
+    low = {rid for (rid,) in store.conn.execute(
+        "SELECT g.response_id FROM ratings g JOIN rating_scores s ON s.rating_id = g.id "
+        "WHERE s.axis = 'crisis_safety' AND s.score <= 2")}
+    weights = {rid: 1.5 if rid in low else 6.0 for rid in rated}
+    fake.inclusion_weights = lambda s: weights  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "rater.study", fake)
     report = build(store, n_boot=20, seed=1)
     assert report.provenance["inclusion_weights"] == "study"
     assert not any("simple random sample" in n for n in report.notes)
+    weighted = {r["estimator"]: r for r in report.results if r["axis"] == "crisis_safety"}
+    # The weights move the estimates that rest on clinicians (up: the low scores count less), not the panel's.
+    # PPI moves least: its correction (clinicians minus panel) hardly differs between low and high scores.
+    assert weighted["human"]["mean"] > equal["human"]["mean"] + 0.3
+    assert weighted["ppi"]["mean"] > equal["ppi"]["mean"] + 0.01
+    assert weighted["panel"] == equal["panel"]
 
 
 def test_escalation_shares_come_from_the_crisis_direction_axis() -> None:
