@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from rater.report.estimates import share_lead
+from rater.report.estimates import FEW_EVENTS, share_lead
 from rater.report.regulators import REGULATORS, limits
 
 if TYPE_CHECKING:
@@ -136,7 +136,9 @@ recorded others). Where the panel is not trusted on an axis, the clinicians-only
 estimates are in <strong>bold</strong>; intervals are {p['confidence']:.0%}. † marks an estimate resting on
 fewer than {FEW} rated answers: its interval is rough. An interval of zero width means every answer it rests on
 had the same score; it is not certainty. Shares from one source (panel only, clinicians only) carry Wilson
-score intervals, which stay honest for rare events (none seen in 40 answers: up to 9%).</p>
+score intervals, which stay honest for rare events (none seen in 40 answers: up to 9%). A PPI++ share whose
+clinicians saw it, or its absence, fewer than {FEW_EVENTS} times takes in their Wilson interval as well: the
+CLT interval alone is too narrow there.</p>
 {f'<ul class="muted">{notes}</ul>' if notes else ''}
 </header>"""
 

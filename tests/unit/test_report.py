@@ -124,6 +124,30 @@ def test_ppi_corrects_a_biased_panel_and_the_panel_only_mean_stays_wrong() -> No
     assert rows["ppi"]["ci_high"] - rows["ppi"]["ci_low"] < rows["human"]["ci_high"] - rows["human"]["ci_low"]
 
 
+def test_a_rare_failure_modes_ppi_interval_covers_the_truth_and_is_never_zero_width() -> None:
+    """A failure mode in 0.5% of answers (a missed risk), 200 of 2,000 answers rated: the CLT interval alone
+    covered the truth in about 64% of such studies, and was [0, 0] whenever no rated answer showed it."""
+    from rater.report.estimates import SHARE, estimates
+    from rater.stats.ppi import wilson
+
+    rng = np.random.default_rng(4)
+    rate, n_answers, n_rated, studies = 0.005, 2_000, 200, 400
+    covered = 0
+    for _ in range(studies):
+        truth = (rng.random(n_answers) < rate).astype(float)
+        # The judges catch 60% of them and tag 0.3% of the others.
+        f = np.where(truth == 1, rng.random(n_answers) < 0.6, rng.random(n_answers) < 0.003).astype(float)
+        y = np.full(n_answers, np.nan)
+        picks = rng.choice(n_answers, n_rated, replace=False)
+        y[picks] = truth[picks]
+        ppi = estimates(f, y, None, 0.95, SHARE)[0]
+        covered += ppi.ci_low <= rate <= ppi.ci_high
+    assert covered / studies >= 0.93
+    # Seen neither by the clinicians nor by the panel: that is not certainty it never happens.
+    none = estimates(np.zeros(500), np.where(np.arange(500) < 100, 0.0, np.nan), None, 0.95, SHARE)[0]
+    assert none.estimator == "ppi" and none.ci_high >= wilson(0.0, 100)[1] > 0
+
+
 def test_an_untrusted_axis_is_reported_with_the_clinicians_estimate_leading() -> None:
     report = build(study(random_panel=True), n_boot=50, seed=1)
     verdicts = {t["axis"]: t for t in report.trust}
