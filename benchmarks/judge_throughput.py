@@ -1,8 +1,10 @@
 """Judge-panel throughput: rater's judge pipeline against bare litellm.acompletion, same server, same load.
 
-3,000 judge calls (1,000 answers x 3 judges) at concurrency 32 against a
-loopback OpenAI-compatible server that answers at once (the test suite's
-fake server, in its own process). In one process, after one shared warm-up,
+1,000 answers x 3 judges at concurrency 32 against a loopback
+OpenAI-compatible server that answers at once (the test suite's fake server,
+in its own process). A judgment is one call (the quality call) or two (and
+the comparison call, where the answer has siblings: here the demographic
+variants' answers), so the figures are per call. In one process, after one shared warm-up,
 the two alternate over several rounds:
 
 - bare:  litellm.acompletion with the same judge messages and response_format,
@@ -119,17 +121,17 @@ def main() -> None:
         lm = litellm()
         config = load_config(panel, "judge")
         with Store.open(template) as store:
-            plan, prompt, _ = judge_module.plan_judge(store, config)
-        requests = [(j.entry.model, j.chat()) for j in plan.jobs]
-        fmt = prompt.response_format
-        calls = len(requests)
-        assert calls == args.answers * JUDGES
+            plan, _, _ = judge_module.plan_judge(store, config)
+        requests = [(j.entry.model, c.messages, c.response_format)
+                    for j in plan.jobs for c in j.item.build().all]
+        calls, judgments = len(requests), len(plan.jobs)
+        assert judgments == args.answers * JUDGES
 
-        async def bare_calls(batch: list[tuple[str, list[dict[str, str]]]]) -> None:
+        async def bare_calls(batch: list[tuple[str, list[dict[str, str]], dict[str, Any]]]) -> None:
             queue = iter(batch)
 
             async def worker() -> None:
-                for model, messages in queue:
+                for model, messages, fmt in queue:
                     await lm.acompletion(model=model, api_base=base_url, messages=messages,
                                          response_format=fmt, temperature=0.0, timeout=30, max_retries=0,
                                          num_retries=0)
@@ -157,12 +159,13 @@ def main() -> None:
                                      progress=Progress("judge", len(plan.jobs), stream=quiet))
                     ok = store.conn.execute(
                         "SELECT count(*) FROM judgments WHERE status = 'ok'").fetchone()[0]
-                    assert ok == calls == result.progress.ok, (ok, calls, result.progress.failed)
+                    assert ok == judgments == result.progress.ok, (ok, judgments, result.progress.failed)
             finally:
                 for t in timers:
                     setattr(t.module, t.name, t.original)
 
-        print(f"judge throughput: {args.answers} answers x {JUDGES} judges = {calls} calls, concurrency "
+        print(f"judge throughput: {args.answers} answers x {JUDGES} judges = {judgments} judgments in "
+              f"{calls} calls, concurrency "
               f"{args.concurrency}, loopback server answering at once, {args.rounds} rounds, one process")
         rates: dict[str, list[float]] = {"bare": [], "rater": []}
         cpus: dict[str, list[float]] = {"bare": [], "rater": []}

@@ -141,7 +141,7 @@ async def enter_to_next(db: Path, answers: int) -> list[float]:
 
     store = Store.open(db)
     app = build_app(store, rater="bench-pilot")
-    keys = "43454"
+    keys = "434514"
     async with app.run_test(size=(100, 32)) as pilot:
         await pilot.pause()
         for _ in range(answers):

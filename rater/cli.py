@@ -46,6 +46,7 @@ def cli() -> None:
       rater demo                  build the illustrative demo database and open it
       rater init --db study.db    a database with the bundled scenarios and rubric
       rater import responses FILE --db study.db   (or: rater generate, rater judge)
+      rater study assign --db study.db --raters A,B,C --per-answer 2 --answers 300
       rater rate --db study.db    clinicians rate in the terminal app
       rater agreement --db study.db
       rater status --db study.db
@@ -129,7 +130,8 @@ def scenarios_validate(paths: tuple[Path, ...], rubric_path: Path | None) -> Non
 
 
 @cli.command("import")
-@click.argument("kind", type=click.Choice(["scenarios", "responses", "judgments", "ratings"]))
+@click.argument("kind", type=click.Choice(["scenarios", "responses", "judgments", "ratings",
+                                          "adjudications"]))
 @click.argument("file", type=click.Path(dir_okay=True, path_type=Path))
 @db_option
 def import_(kind: str, file: Path, db_path: str | None) -> None:
@@ -140,14 +142,20 @@ def import_(kind: str, file: Path, db_path: str | None) -> None:
       responses   response_id, scenario_id, model, sample, text
       judgments   response_id, judge, axis, score, rationale
       ratings     response_id, rater, axis, score, rationale  [judges_visible]
+      adjudications  response_id, adjudicator, axis, score, rationale
       scenarios   YAML files as in scenarios/README.md, or JSONL of the same fields
     An empty score means not applicable. The whole file is checked first: one
     bad row rejects it, naming the line, and the database is left unchanged.
     Importing the same file again changes nothing.
     """
+    store = open_store(db_path)
+    if kind == "adjudications":
+        from rater.adjudication import import_adjudications
+
+        click.echo(import_adjudications(store, file))
+        return
     from rater.importers import import_file
 
-    store = open_store(db_path)
     click.echo(str(import_file(store, kind, file)))
 
 

@@ -41,10 +41,24 @@ def print_status(store: Store) -> None:
     for judge, ok, failed in q("SELECT judge, sum(status = 'ok'), sum(status = 'failed') "
                                "FROM judgments GROUP BY judge ORDER BY judge"):
         click.echo(f"judge      {judge}: {ok} judged, {failed} failed")
-    for name, n in q("SELECT r.name, count(g.id) FROM raters r LEFT JOIN ratings g "
-                     "ON g.rater_id = r.id GROUP BY r.id ORDER BY r.name"):
-        click.echo(f"rater      {name}: {n} ratings")
+    print_progress(store)
     from rater.serve.links import status_lines
 
     for line in status_lines(store):
         click.echo(line)
+
+
+def print_progress(store: Store) -> None:
+    """Per rater: assigned / rated / skipped / left and median seconds; the study's complete answers."""
+    from rater.rating import time_left
+    from rater.study import progress
+
+    raters, study = progress(store)
+    for p in raters:
+        pace = f", median {p.median_seconds:.0f} s a rating" if p.median_seconds else ""
+        eta = f" ({time_left(p.median_seconds * p.left)} left)" if p.median_seconds and p.left else ""
+        click.echo(f"rater      {p.name}: {p.assigned:,} assigned, {p.rated:,} rated, {p.skipped:,} skipped, "
+                   f"{p.left:,} left{pace}{eta}")
+    if study is not None:
+        click.echo(f"study      {study['answers']:,} answers, {study['complete']:,} with "
+                   f"{study['per_answer']} blind ratings already")

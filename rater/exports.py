@@ -3,8 +3,9 @@
 Files written to the export folder (default ``exports/``):
 
 ``ratings.csv``
-    One row per human rating and axis, both phases (``phase`` is ``blind``,
-    ``revised`` or ``unknown`` for imports), with the answer's model and the
+    One row per human rating and axis, every phase (``phase`` is ``blind``,
+    ``revised`` after the reveal, ``shown`` when the judges were on screen from
+    the start, or ``unknown`` for imports; see rater.phases), with the answer's model and the
     scenario's modality, step, severity, risk level and demographic group, and
     the rater's failure-mode tags (``failure_modes``, a JSON list; empty when
     the checklist was never confirmed).
@@ -12,10 +13,18 @@ Files written to the export folder (default ``exports/``):
     One row per judge score and axis, same scenario fields, with the score
     of the newest calibration beside the raw one (``calibrated_score``, empty
     when there is none).
+
+Both score tables have ``label`` beside ``score``: on a nominal axis (crisis
+direction) the category's name (scores are stored as the category's number,
+1..k in the rubric's order), empty on every other axis.
 ``agreement.csv``, ``agreement.json``
     What ``rater agreement --json`` prints (the CSV without confusion matrices).
 ``calibration.json``
     The newest stored calibration, when there is one.
+``adjudications.csv``, ``skips.csv``, ``study.csv``
+    Adjudicated references, skips with their reasons, and the study design
+    (each answer's stratum, family, inclusion probability, weight and raters),
+    when the database has any (rater.study_exports).
 ``manifest.json``
     rater version, rubric version and hash, judge models and prompt files
     (version and hash, from each judgment's provenance),
@@ -41,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from rater.atomic import replacing
 from rater.errors import Problem, RaterError
+from rater.phases import phase_sql
 
 if TYPE_CHECKING:
     from rater.stats.agreement import Report
@@ -89,13 +99,15 @@ class _Table:
 RATINGS = _Table(
     parents_from="""FROM ratings g JOIN raters r ON r.id = g.rater_id
         JOIN responses p ON p.id = g.response_id JOIN scenarios s ON s.id = p.scenario_id ORDER BY g.id""",
-    scores_from="FROM rating_scores sc ORDER BY sc.rating_id, sc.axis",
+    scores_from="""FROM rating_scores sc JOIN ratings sg ON sg.id = sc.rating_id
+        LEFT JOIN temp.axis_labels lb ON lb.version = sg.rubric_version AND lb.axis = sc.axis
+        AND lb.code = sc.score ORDER BY sc.rating_id, sc.axis""",
     before=(("rating_id", "g.id", "int"), ("rater", "r.name", "text"), ("rater_role", "r.role", "text"),
             ("response_id", "g.response_id", "text"), *_SCENARIO,
-            ("phase", "CASE g.judges_visible WHEN 0 THEN 'blind' WHEN 1 THEN 'revised' ELSE 'unknown' END",
-             "text")),
+            ("phase", phase_sql("g"), "text")),
     scores=(("rating_id", "sc.rating_id", "int"), ("axis", "sc.axis", "text"),
-            ("score", _SCORE.format("sc.score"), "float"), ("rationale", "sc.rationale", "text")),
+            ("score", _SCORE.format("sc.score"), "float"), ("label", "lb.label", "text"),
+            ("rationale", "sc.rationale", "text")),
     after=(("note", "g.note", "text"), ("flags", "g.flags", "text"),
            # JSON list of the clinician's failure-mode tags; empty: the checklist was never confirmed.
            ("failure_modes", "CASE WHEN g.failure_modes_checked = 1 THEN (SELECT json_group_array("
@@ -109,13 +121,16 @@ RATINGS = _Table(
 JUDGE_SCORES = _Table(
     parents_from="""FROM judgments j JOIN responses p ON p.id = j.response_id
         JOIN scenarios s ON s.id = p.scenario_id ORDER BY j.id""",
-    scores_from="""FROM judge_scores sc LEFT JOIN calibrated_scores cs
+    scores_from="""FROM judge_scores sc JOIN judgments sj ON sj.id = sc.judgment_id
+        LEFT JOIN calibrated_scores cs
         ON cs.judgment_id = sc.judgment_id AND cs.axis = sc.axis AND cs.calibration_id = ?
+        LEFT JOIN temp.axis_labels lb ON lb.version = sj.rubric_version AND lb.axis = sc.axis
+        AND lb.code = sc.score
         ORDER BY sc.judgment_id, sc.axis""",
     before=(("judgment_id", "j.id", "int"), ("judge", "j.judge", "text"),
             ("response_id", "j.response_id", "text"), *_SCENARIO),
     scores=(("judgment_id", "sc.judgment_id", "int"), ("axis", "sc.axis", "text"),
-            ("score", _SCORE.format("sc.score"), "float"),
+            ("score", _SCORE.format("sc.score"), "float"), ("label", "lb.label", "text"),
             ("calibrated_score", _SCORE.format("cs.score"), "float"),
             ("rationale", "sc.rationale", "text")),
     after=(("rubric_version", "j.rubric_version", "int"), ("created_at", "j.created_at", "text")),
@@ -153,6 +168,7 @@ def export(store: Store, out: Path = DEFAULT_DIR, *, fmt: str = "csv",
     if fmt == "parquet":
         require_pyarrow()
     out.mkdir(parents=True, exist_ok=True)
+    _axis_labels(store)
     latest = calibration.latest(store)
     written = [
         _table(store, RATINGS, (), out / f"ratings.{fmt}", fmt),
@@ -164,6 +180,9 @@ def export(store: Store, out: Path = DEFAULT_DIR, *, fmt: str = "csv",
         written.append(_json(out / "agreement.json", records))
     if latest is not None:
         written.append(_json(out / "calibration.json", latest))
+    from rater.study_exports import export_study_tables
+
+    written.extend(export_study_tables(store, out, fmt))
     written.append(_json(out / "manifest.json",
                          manifest(store, written, agreement, agreement_options or {}, latest)))
     return written
@@ -242,6 +261,21 @@ def _prompt_versions(value: Any) -> list[dict[str, Any]]:
 
 
 # -- writing ------------------------------------------------------------------------
+
+
+def _axis_labels(store: Store) -> None:
+    """temp.axis_labels: (rubric version, axis, code, category name) of every nominal axis ever stored."""
+    from rater.rubric import rubric_from_content
+
+    conn = store.conn
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS axis_labels (version INTEGER, axis TEXT, code REAL, "
+                 "label TEXT, PRIMARY KEY (version, axis, code))")
+    conn.execute("DELETE FROM temp.axis_labels")
+    rows = []
+    for version, content in conn.execute("SELECT id, content FROM rubric_versions"):
+        for axis in rubric_from_content(json.loads(content)).axes:
+            rows += [(version, axis.id, float(i), name) for i, name in enumerate(axis.categories, 1)]
+    conn.executemany("INSERT INTO temp.axis_labels VALUES (?, ?, ?, ?)", rows)
 
 
 def _merged(store: Store, table: _Table, params: tuple[Any, ...]

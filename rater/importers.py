@@ -81,6 +81,8 @@ def _scored_row(path: Path, line: int, row: dict[str, Any], rubric: Rubric,
                                 f"use one of {', '.join(rubric.axis_ids)}"))
         return None
     score = cell_score(row.get("score"))
+    if isinstance(score, str) and (code := rubric.axis(axis_id).code(cell_text(row.get("score")))):
+        score = float(code)  # a nominal axis's category, by name
     if isinstance(score, str):
         problems.append(Problem(score, str(path), line, "score",
                                 "write a whole number on the axis's scale, or leave it empty "

@@ -14,6 +14,15 @@ number of scores whose middle two differ is the lower of the two (every axis
 is higher-is-better, so a split never makes an answer look better than half
 its judges said); the mean is snapped to the nearest scale point, halves down.
 
+A nominal axis (crisis direction) has no order, so no median or mean: its
+aggregate is always the mode, whatever the panel's method. A tie for the
+most frequent category (three judges, three categories; two clinicians who
+disagree) goes to the tied category listed last in the rubric, which lists
+categories from the best to the gravest (appropriate, over_reaction,
+under_reaction): like the lower median, a split never makes an answer look
+better than part of its raters judged it. The result is marked ``tied`` so
+the screen can say so. The agreement engine's consensus uses the same rule.
+
 No litellm, no numpy, no pandas: the rating app calls this on start-up.
 """
 
@@ -27,6 +36,7 @@ from rater.rubric import Rubric
 from rater.store import Store
 
 METHODS = ("median", "mean", "min", "max")
+NOMINAL_METHOD = "mode"  # a nominal axis's aggregate, whatever the panel's method
 DEFAULT_METHOD = "median"
 META_KEY = "panel_aggregate"
 
@@ -49,6 +59,7 @@ class PanelAxis:
     n_judges_ok: int                  # judges whose judgment succeeded
     n_scored: int                     # of those, how many gave a score rather than N/A
     failed: tuple[str, ...] = field(default=())  # judges whose judgment failed
+    tied: bool = False                # nominal axis: categories shared the top count (the gravest taken)
 
 
 def aggregate(scores: Iterable[float], method: str = DEFAULT_METHOD,
@@ -71,6 +82,19 @@ def aggregate(scores: Iterable[float], method: str = DEFAULT_METHOD,
             return mean
         return float(min(sorted(points), key=lambda p: abs(p - mean)))
     return float(values[0] if method == "min" else values[-1])
+
+
+def mode(scores: Iterable[float]) -> tuple[float | None, bool]:
+    """The most frequent category code and whether it was tied (a tie goes to the highest code, the
+    category listed last: the gravest); (None, False) for no scores."""
+    counts: dict[float, int] = {}
+    for s in scores:
+        counts[s] = counts.get(s, 0) + 1
+    if not counts:
+        return None, False
+    top = max(counts.values())
+    best = [v for v, n in counts.items() if n == top]
+    return float(max(best)), len(best) > 1
 
 
 def panel_method(store: Store) -> str:
@@ -140,8 +164,13 @@ def panel_table(store: Store, response_ids: Iterable[str] | None = None, *,
         for axis in rubric.axes:
             judges = verdicts.get((rid, axis.id), {})
             scored = [v.score for v in judges.values() if v.score is not None]
-            axes[axis.id] = PanelAxis(axis.id, judges, aggregate(scored, method, axis.values), method,
-                                      n_ok, len(scored), gone)
+            if axis.nominal:
+                value, tied = mode(scored)
+                axes[axis.id] = PanelAxis(axis.id, judges, value, NOMINAL_METHOD, n_ok, len(scored), gone,
+                                          tied)
+            else:
+                axes[axis.id] = PanelAxis(axis.id, judges, aggregate(scored, method, axis.values), method,
+                                          n_ok, len(scored), gone)
         out[rid] = Panel(version, tuple(sorted(ok.get(rid, ()))), gone, axes)
     return out
 
@@ -154,4 +183,5 @@ def panel_scores(store: Store, response_id: str, *, rubric_version: int | None =
         return found[response_id]
     _, rubric = store.rubric(rubric_version)
     method = method or panel_method(store)
-    return Panel(None, (), (), {a: PanelAxis(a, {}, None, method, 0, 0) for a in rubric.axis_ids})
+    return Panel(None, (), (), {a.id: PanelAxis(a.id, {}, None, NOMINAL_METHOD if a.nominal else method, 0, 0)
+                                for a in rubric.axes})

@@ -1,13 +1,18 @@
 """One rater's queue: the order they work through the answers in, filters, and progress.
 
-Each rater works through every answer in an order of their own:
-answers sorted by a keyed mix of the answer's rowid and the rater's
+Each rater works through every answer (with a study, see rater.study:
+the answers assigned to them) in an order of their own, in blocks: every
+answer to one scenario comes together (reading the scenario, not pressing
+keys, is what a rating costs), the scenarios of one family follow each
+other, and the families, the scenarios inside a family and the answers
+inside a scenario block are each in an order keyed by the rater's
 ``queue_seed`` (drawn once and stored in ``raters``). The order is computed
 by SQLite in one pass when the session starts (about 0.1 s for 100,000
 answers) and kept as a list of rowids, so moving to the next answer is a
 walk along that list skipping what the rater has rated (a Python set), not
 a query. Answers imported later slot into the order by their key; the order
-of the answers already there never changes.
+of the answers already there never changes. Skipped answers (with a reason)
+count as done, not as rated.
 
 No Textual here: ``RatingSession`` owns one ``RaterQueue`` (``session.queue``)
 and tells it what was shown and saved; the queue screen reads pages from it.
@@ -23,9 +28,10 @@ from typing import Any, Literal
 
 from rater.errors import Problem, RaterError
 from rater.store import FLAGS, Store
+from rater.study import current_study, scenario_family_sql
 
-Status = Literal["todo", "rated", "draft", "all"]
-STATUSES: tuple[Status, ...] = ("todo", "rated", "draft", "all")
+Status = Literal["todo", "rated", "draft", "skipped", "all"]
+STATUSES: tuple[Status, ...] = ("todo", "rated", "draft", "skipped", "all")
 
 _P = 2147483647  # 2^31 - 1: every product below stays inside SQLite's 64-bit integers
 
@@ -68,8 +74,8 @@ def queue_seed(store: Store, rater_id: int) -> int:
 
 @dataclass(frozen=True)
 class Progress:
-    done: int       # answers in the current queue this rater has rated
-    left: int       # answers in the current queue not yet rated
+    done: int       # answers in the current queue this rater has rated or skipped
+    left: int       # answers in the current queue not yet done
     total: int      # answers in the current queue
     position: int   # 1-based place of the current answer in the rater's order (0: none)
 
@@ -113,7 +119,7 @@ class QueueRow:
     step: str
     severity: int
     model: str | None
-    status: str       # todo | draft | rated
+    status: str       # todo | draft | rated | skipped
     flags: tuple[str, ...]
 
 
@@ -134,10 +140,16 @@ class RaterQueue:
         self._full_order: list[int] | None = None
         self._order: list[int] | None = None
         self._index: dict[int, int] | None = None
+        self._index_full: dict[int, int] | None = None
         self.rated: set[int] = {int(r[0]) for r in store.conn.execute(
             "SELECT DISTINCT r.rowid FROM ratings g JOIN responses r ON r.id = g.response_id "
             "WHERE g.rater_id = ?", (rater_id,))}
-        self._done_in_order = len(self.rated)
+        self.skipped: set[int] = {int(r[0]) for r in store.conn.execute(
+            "SELECT r.rowid FROM skips k JOIN responses r ON r.id = k.response_id "
+            "WHERE k.rater_id = ?", (rater_id,))} - self.rated
+        self.study = current_study(store)
+        self._done_in_order: int | None = None
+        self._scenario_of: dict[int, int] = {}
         self._loader: threading.Thread | None = None
         if store.path == ":memory:":
             self._full_order = self._compute_order(store.conn)
@@ -152,11 +164,65 @@ class RaterQueue:
 
     def _compute_order(self, conn: sqlite3.Connection) -> list[int]:
         # group_concat hands back one string: much faster than 100,000 Python row objects.
-        key = order_key_sql(":seed", "rowid")
+        fam = scenario_family_sql("s", self.store)
+        where, args = "", {"seed": self.seed}
+        if self.study is not None:
+            where = ("WHERE r.id IN (SELECT response_id FROM assignments WHERE study_id = :study "
+                     "AND rater_id = :rater)")
+            args |= {"study": self.study.id, "rater": self.rater_id}
+        # The scenario keys are computed once per scenario (a few hundred), not per answer:
+        # 100,000 answers are ordered in ~0.1 s, as fast as the unblocked order was.
         text = conn.execute(
-            f"SELECT group_concat(rid) FROM (SELECT rowid AS rid FROM responses ORDER BY {key}, rowid)",
-            {"seed": self.seed}).fetchone()[0]
-        return list(map(int, text.split(","))) if text else []
+            f"WITH sk AS MATERIALIZED (SELECT s.rowid AS sid, s.id AS id, coalesce(b.rowid, s.rowid) AS fam, "
+            f"{order_key_sql(':seed', 'coalesce(b.rowid, s.rowid)')} AS fk, "
+            f"{order_key_sql(':seed', 's.rowid')} AS k "
+            f"FROM scenarios s LEFT JOIN scenarios b ON b.id = {fam}) "
+            f"SELECT group_concat(rid || ':' || sid) FROM (SELECT r.rowid AS rid, sk.sid AS sid "
+            f"FROM responses r JOIN sk ON sk.id = r.scenario_id {where} "
+            f"ORDER BY sk.fk, sk.fam, sk.k, sk.sid, {order_key_sql(':seed', 'r.rowid')}, r.rowid)",
+            args).fetchone()[0]
+        if not text:
+            return []
+        order = []
+        scenario_of = {}
+        for pair in text.split(","):
+            rid, _, sid = pair.partition(":")
+            order.append(int(rid))
+            scenario_of[int(rid)] = int(sid)
+        self._scenario_of = scenario_of
+        return order
+
+    def block(self, rowid: int) -> tuple[int, int]:
+        """(place, size) of ``rowid`` in its scenario block of the full order, e.g. (2, 4) for "answer 2
+        of 4 for this scenario"; (0, 0) when the answer is not in this rater's queue."""
+        full = self._full_order if self._full_order is not None else self.order
+        if self._index_full is None:
+            self._index_full = {r: i for i, r in enumerate(full)}
+        i = self._index_full.get(rowid)
+        if i is None:
+            return 0, 0
+        sid = self._scenario_of.get(rowid)
+        start = i
+        while start > 0 and self._scenario_of.get(full[start - 1]) == sid:
+            start -= 1
+        end = i
+        while end + 1 < len(full) and self._scenario_of.get(full[end + 1]) == sid:
+            end += 1
+        return i - start + 1, end - start + 1
+
+    def holds(self, rowid: int) -> bool:
+        """Whether ``rowid`` is in this rater's (unfiltered) queue, without waiting for the order."""
+        if self.study is None:
+            return True
+        return self.store.conn.execute(
+            "SELECT 1 FROM assignments a JOIN responses r ON r.id = a.response_id "
+            "WHERE a.study_id = ? AND a.rater_id = ? AND r.rowid = ?",
+            (self.study.id, self.rater_id, rowid)).fetchone() is not None
+
+    @property
+    def done(self) -> set[int]:
+        """Answers rated or skipped: what the queue moves past."""
+        return self.rated | self.skipped
 
     def _load_order(self) -> None:
         conn = sqlite3.connect(f"file:{self.store.path}?mode=ro", uri=True, check_same_thread=False)
@@ -203,8 +269,7 @@ class RaterQueue:
                 order = [r for r in order if r in flagged]
             self._order = order
         self._index = None
-        self._done_in_order = (len(self.rated) if flt.is_empty
-                               else sum(1 for r in self.order if r in self.rated))
+        self._done_in_order = None
 
     def index_of(self, rowid: int) -> int | None:
         if self._index is None:
@@ -222,12 +287,20 @@ class RaterQueue:
         """Count ``rowid`` as rated (once, however often it is saved)."""
         if rowid not in self.rated:
             self.rated.add(rowid)
-            if self.index_of(rowid) is not None:
-                self._done_in_order += 1
+            self._done_in_order = None
+        self.skipped.discard(rowid)
+
+    def mark_skipped(self, rowid: int, skipped: bool = True) -> None:
+        """Count ``rowid`` as skipped (done, not rated), or no longer skipped."""
+        if skipped and rowid not in self.rated:
+            self.skipped.add(rowid)
+        else:
+            self.skipped.discard(rowid)
+        self._done_in_order = None
 
     def next_todo(self, after: int | None = None) -> int | None:
         """The next answer not yet rated after ``after`` in the order, wrapping; None when done."""
-        order, rated = self.order, self.rated
+        order, rated = self.order, self.done
         n = len(order)
         if n == 0:
             return None
@@ -253,6 +326,9 @@ class RaterQueue:
     def progress(self, current: int | None) -> Progress:
         i = self.index_of(current) if current is not None else None
         total = len(self.order)
+        if self._done_in_order is None:
+            done = self.done
+            self._done_in_order = sum(1 for r in self.order if r in done)
         return Progress(self._done_in_order, total - self._done_in_order, total,
                         0 if i is None else i + 1)
 
@@ -263,15 +339,16 @@ class RaterQueue:
 
         Only ``limit`` answers are read from the database whatever the queue's size.
         """
-        drafts = {int(r[0]) for r in self.store.conn.execute(
-            "SELECT r.rowid FROM drafts d JOIN responses r ON r.id = d.response_id WHERE d.rater_id = ?",
-            (self.rater_id,))}
+        drafts = self.drafts()
         if status == "all":
             picked = self.order
         elif status == "todo":
-            picked = [r for r in self.order if r not in self.rated]
+            done = self.done
+            picked = [r for r in self.order if r not in done]
         elif status == "rated":
             picked = [r for r in self.order if r in self.rated]
+        elif status == "skipped":
+            picked = [r for r in self.order if r in self.skipped]
         else:
             picked = [r for r in self.order if r in drafts]
         chunk = picked[offset:offset + limit]
@@ -288,7 +365,7 @@ class RaterQueue:
         for rowid in chunk:
             r = rows[rowid]
             flags = tuple(f for f in FLAGS if f'"{f}"' in (r["flags"] or ""))
-            status_of = "rated" if rowid in self.rated else "draft" if rowid in drafts else "todo"
+            status_of = self.status_of(rowid, drafts)
             out.append(QueueRow(rowid, (self.index_of(rowid) or 0) + 1, answer_label(rowid),
                                 r["modality"], r["step"], r["severity"],
                                 r["model"] if self.show_models else None, status_of, flags))
@@ -304,3 +381,35 @@ class RaterQueue:
             if self.show_models else [],
             "flag": list(FLAGS),
         }
+
+    def status_of(self, rowid: int, drafts: set[int]) -> str:
+        """todo, draft, rated or skipped (a rating made after a skip wins)."""
+        if rowid in self.rated:
+            return "rated"
+        if rowid in self.skipped:
+            return "skipped"
+        return "draft" if rowid in drafts else "todo"
+
+    def drafts(self) -> set[int]:
+        return {int(r[0]) for r in self.store.conn.execute(
+            "SELECT r.rowid FROM drafts d JOIN responses r ON r.id = d.response_id WHERE d.rater_id = ?",
+            (self.rater_id,))}
+
+
+def queue_listing(store: Store, rater_id: int) -> list[dict[str, Any]]:
+    """A rater's queue in order, as `rater queue --json` prints it.
+
+    One dict per answer: position, response_id, scenario_id, status.
+    """
+    q = RaterQueue(store, rater_id, queue_seed(store, rater_id))
+    order = q.order
+    drafts = q.drafts()
+    ids: dict[int, tuple[str, str]] = {}
+    for chunk in range(0, len(order), 500):
+        part = order[chunk:chunk + 500]
+        marks = ",".join("?" * len(part))
+        for rowid, rid, sid in store.conn.execute(
+                f"SELECT rowid, id, scenario_id FROM responses WHERE rowid IN ({marks})", part):
+            ids[int(rowid)] = (rid, sid)
+    return [{"position": i + 1, "response_id": ids[r][0], "scenario_id": ids[r][1],
+             "status": q.status_of(r, drafts)} for i, r in enumerate(order)]

@@ -8,10 +8,12 @@ session composes as ``session.queue``.
 
 Blinding. The model's name is hidden unless asked for; answers are
 labelled by rowid ("Answer 4711"), which is stable across raters and
-sessions, so two clinicians can talk about the same answer. In blind mode
-the judges are hidden until the rater saves (``judges_visible = 0``); the
+sessions, so two clinicians can talk about the same answer. By default
+(blind) the judges are hidden until the rater saves (``judges_visible = 0``); the
 rating shown after the reveal is saved as a second row
-(``judges_visible = 1``), so anchoring can be measured.
+(``judges_visible = 1``), so anchoring can be measured. With
+``blind=False`` (`rater rate --show-judges`) the judges are shown from the
+start and each rating records so (see rater.phases).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from rater.counterparts import anchor, counterparts
 from rater.errors import Problem, RaterError
 from rater.panel import Panel, panel_scores
 from rater.queue import RaterQueue, answer_label, queue_seed
@@ -98,7 +101,7 @@ class AnswerView:
 class RatingSession:
     """One rater's session on one database: loading answers, drafts and saving; ``queue`` is their order."""
 
-    def __init__(self, store: Store, rater_id: int, *, blind: bool = False,
+    def __init__(self, store: Store, rater_id: int, *, blind: bool = True,
                  show_models: bool = False) -> None:
         self.store = store
         self.rater_id = rater_id
@@ -124,7 +127,9 @@ class RatingSession:
             row = self.store.conn.execute("SELECT rowid FROM responses WHERE id = ?", (last,)).fetchone()
             if row is not None:
                 rowid = int(row[0])
-                if (rowid not in self.queue.rated or self._draft(last) is not None
+                if not self.queue.holds(rowid):
+                    return self.queue.next_todo()  # no longer in their queue (e.g. a study began)
+                if (rowid not in self.queue.done or self._draft(last) is not None
                         or self._awaits_revision(last)):
                     return rowid
                 return self.queue.next_todo(rowid)
@@ -168,11 +173,12 @@ class RatingSession:
         scenario = Scenario.from_content(json.loads(row["content"]), row["source"])
         response_id = row["id"]
         phases = self._saved_phases(response_id)
-        if not self.blind:
-            phase: Phase = "open"
+        if 0 in phases or (self.blind and 1 in phases):
+            # A blind rating exists: with the judges shown, any change is a revision of it.
+            phase: Phase = "revise"
             key: int | None = 1
-        elif 0 in phases or 1 in phases:
-            phase, key = "revise", 1
+        elif not self.blind:
+            phase, key = "open", 1
         else:
             phase, key = "blind", 0
         rating_id = phases.get(key)
@@ -200,20 +206,15 @@ class RatingSession:
     # -- siblings ------------------------------------------------------------------------------
 
     def _family(self, scenario: Scenario) -> list[tuple[str, str]]:
-        """(scenario id, title) of the demographic variants and base comparable with ``scenario``."""
-        base = scenario.base_id or scenario.id
+        """(scenario id, title) of the demographic counterparts of ``scenario`` (``rater.counterparts``)."""
+        base = anchor(scenario)
+        candidates = [Scenario.from_content(json.loads(r[0])) for r in self.store.conn.execute(
+            "SELECT content FROM scenarios WHERE id = ? OR base_id = ?", (base, base))]
         out = []
-        for r in self.store.conn.execute(
-                "SELECT id, demographic_group, content FROM scenarios WHERE (id = ? OR base_id = ?) "
-                "AND id != ? AND severity = ? ORDER BY id", (base, base, scenario.id, scenario.severity)):
-            if r["id"] != base and r["demographic_group"] is None:
-                continue  # an escalation, not a demographic variant
-            if r["id"] == base:
-                out.append((r["id"], "Base scenario (no demographic change)"))
-            else:
-                cues = json.loads(r["content"]).get("demographics") or {}
-                shown = ", ".join(f"{k}: {v}" for k, v in cues.items()) or r["demographic_group"]
-                out.append((r["id"], f"Variant: {shown}"))
+        for c in counterparts(scenario, candidates):
+            cues = ", ".join(f"{k}: {v}" for k, v in c.demographics.items()) or c.demographic_group
+            out.append((c.id, f"Variant: {cues}" if c.demographic_group
+                        else "Base scenario (no demographic change)"))
         return out
 
     def _siblings(self, model: str, scenario: Scenario, response_id: str) -> list[Sibling]:
@@ -279,12 +280,56 @@ class RatingSession:
                 rater_id=self.rater_id, response_id=view.response_id,
                 scores={a: AxisScore(form.scores[a]) for a in self.rubric.axis_ids},
                 rubric_version=self.rubric_version, judges_visible=visible, note=form.note,
-                flags=sorted(form.flags), seconds_spent=seconds_spent, source="app")
+                flags=sorted(form.flags), seconds_spent=seconds_spent, source="app",
+                # A revision keeps what its row says (a new one is told apart by its blind rating).
+                shown_from_start={"open": True, "blind": False}.get(view.phase))
             self.store.conn.execute("DELETE FROM drafts WHERE rater_id = ? AND response_id = ?",
                                     (self.rater_id, view.response_id))
         self.queue.mark_rated(view.rowid)
         return rating_id
 
+    def skip(self, view: AnswerView, reason: str, note: str = "") -> None:
+        """Skip the answer with a reason (rater.store.SKIP_REASONS); it counts as done, not rated."""
+        self.store.save_skip(rater_id=self.rater_id, response_id=view.response_id, reason=reason, note=note)
+        self.queue.mark_skipped(view.rowid)
+
+    def skip_reason(self, view: AnswerView) -> str | None:
+        """The reason this rater skipped the answer, None if they did not."""
+        row = self.store.conn.execute("SELECT reason FROM skips WHERE rater_id = ? AND response_id = ?",
+                                      (self.rater_id, view.response_id)).fetchone()
+        return None if row is None else str(row[0])
+
+    def median_seconds(self) -> float | None:
+        """The median time this rater spent on a rating in the app (each answer once), None before any."""
+        return median_seconds(self.store, self.rater_id)
+
     def after_blind_save(self, view: AnswerView) -> AnswerView:
         """The same answer with the judges revealed and the blind rating in the form, to revise."""
         return self.open(view.rowid, remember=False)
+
+
+def median_seconds(store: Store, rater_id: int) -> float | None:
+    """A rater's median seconds per answer (blind and revision of one answer added up), None if unknown."""
+    times = sorted(float(r[0]) for r in store.conn.execute(
+        "SELECT sum(seconds_spent) FROM ratings WHERE rater_id = ? AND seconds_spent IS NOT NULL "
+        "GROUP BY response_id", (rater_id,)))
+    if not times:
+        return None
+    mid = len(times) // 2
+    return times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2
+
+
+def time_left(seconds: float) -> str:
+    """A short estimate of time left: '~45m', '~3h10m', '~2d4h' (fits the app's top line).
+
+    >>> time_left(59), time_left(2700), time_left(11400), time_left(190000)
+    ('~1m', '~45m', '~3h10m', '~2d4h')
+    """
+    minutes = max(1, round(seconds / 60))
+    if minutes < 60:
+        return f"~{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"~{hours}h{minutes:02d}m" if minutes else f"~{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"~{days}d{hours}h"

@@ -4,6 +4,16 @@ Every part of rater reads its axes from here, so adding an axis or changing
 a scale is an edit to ``scenarios/rubric.yaml``, never to code. A rubric is
 identified by the hash of its content (comments and formatting aside); the
 store keeps each distinct content as a new version.
+
+Nominal axes (``level: nominal``) list ``categories`` instead of a scale.
+Scores stay numbers everywhere (the store, agreement, exports): category
+``i`` (1-based, in the rubric's order) is stored as ``i``, and
+``Axis.label(score)`` gives its name. Nothing may average, rank or take a
+median of a nominal axis: check ``Axis.nominal``.
+
+``question``, ``high_means`` and ``anchors_short`` are optional in the
+format, so rubric versions stored before they existed still load; the
+bundled rubric has them all (a test checks it, and their length).
 """
 
 from __future__ import annotations
@@ -19,9 +29,11 @@ from rater.hashing import content_hash
 from rater.yamlsrc import Located, load_documents
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
+SHORT_WORDS = 25  # the most words a question or a short anchor may have (the rating screen's one line)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _AXIS_KEYS = {"id", "name", "key", "definition", "level", "scale", "anchors", "not_applicable",
-              "examples"}
+              "examples", "question", "high_means", "anchors_short", "categories", "compare"}
+COMPARE = ("samples", "counterparts")  # what a comparison axis is judged against (see rater.llm.judge)
 _TOP_KEYS = {"name", "version", "scale_note", "axes"}
 
 
@@ -39,10 +51,63 @@ class Axis:
     not_applicable: str | None = None
     key: str | None = None
     examples: dict[str, list[str]] = field(default_factory=dict)
+    question: str = ""
+    high_means: str = ""
+    anchors_short: dict[int, str] = field(default_factory=dict)
+    categories: tuple[str, ...] = ()   # nominal axes: category names, coded 1..k in this order
+    compare: str | None = None         # "samples" or "counterparts": judged against sibling answers
 
     @property
     def values(self) -> list[int]:
         return list(range(self.low, self.high + 1))
+
+    @property
+    def nominal(self) -> bool:
+        """Categories without order: no median, mean, bias or within-one on this axis."""
+        return self.level == "nominal"
+
+    def label(self, score: float | None) -> str:
+        """How a stored score reads: the category name on a nominal axis, else the number; "" for N/A."""
+        if score is None:
+            return ""
+        if self.categories and float(score).is_integer() and 1 <= score <= len(self.categories):
+            return self.categories[int(score) - 1]
+        return f"{score:g}"
+
+    def code(self, label: str) -> int | None:
+        """The stored number of a category name (nominal axes), None if it is not one."""
+        wanted = label.strip().lower().replace("-", "_").replace(" ", "_")
+        for i, name in enumerate(self.categories, 1):
+            if name == wanted:
+                return i
+        return None
+
+    @property
+    def direction(self) -> str:
+        """What the scale's top means, e.g. "5 = nothing invented"; nominal axes: "a category"."""
+        if self.nominal:
+            return "a category, no order"
+        if self.high_means:
+            return f"{self.high} = {self.high_means}"
+        return f"higher is better ({self.high} best)"
+
+    @property
+    def title(self) -> str:
+        """Name and direction, as screens show it: "Hallucination risk — 5 = nothing invented"."""
+        return f"{self.name} — {self.direction}"
+
+    def choice(self, score: int) -> str:
+        """A key's meaning in one word or two: "3" or "2 over reaction"."""
+        return f"{score} {self.label(score).replace('_', ' ')}" if self.categories else str(score)
+
+    def short(self, score: float | None) -> str:
+        """The one-line anchor of a score (the full anchor, when the rubric has no short one)."""
+        if score is None:
+            return self.not_applicable or ""
+        point = int(score) if float(score).is_integer() else None
+        if point is None:
+            return "(between anchors)"
+        return self.anchors_short.get(point) or self.anchors.get(point, "(between anchors)")
 
     @property
     def allows_na(self) -> bool:
@@ -55,6 +120,9 @@ class Axis:
                 return None
             return f"may not be left empty: {self.name} is never 'not applicable'"
         if score != int(score) or not self.low <= score <= self.high:
+            if self.categories:
+                codes = ", ".join(f"{i} {c}" for i, c in enumerate(self.categories, 1))
+                return f"score {score:g} is not a category: {self.name} takes {codes}"
             return f"score {score:g} is off the scale: {self.name} takes whole numbers {self.low}-{self.high}"
         return None
 
@@ -81,6 +149,37 @@ class Rubric:
         return any(a.id == axis_id for a in self.axes)
 
 
+def _points(doc: Located, at: str, raw: Any, low: int, high: int, categories: tuple[str, ...],
+            problems: list[Problem]) -> dict[int, str]:
+    """Anchors keyed by scale point (or, on a nominal axis, by category name) as {point: text}."""
+    out: dict[int, str] = {}
+    if not isinstance(raw, dict):
+        problems.append(doc.problem(at, "must map scale points to descriptions"))
+        return out
+    for key, text in raw.items():
+        if categories:
+            point = categories.index(key) + 1 if key in categories else None
+            # Stored rubrics come back from JSON; a nominal axis may also be keyed by its codes.
+            if point is None and str(key).isdigit() and 1 <= int(key) <= len(categories):
+                point = int(key)
+            if point is None:
+                problems.append(doc.problem(f"{at}.{key}", f"{key!r} is not one of the categories",
+                                            f"use: {', '.join(categories)}"))
+                continue
+        else:
+            # Stored rubrics come back from JSON, where the points are strings.
+            point = int(key) if isinstance(key, str) and key.isdigit() else key
+            if not isinstance(point, int) or not low <= point <= high:
+                problems.append(doc.problem(f"{at}.{point}",
+                                            f"{point!r} is not a point on the {low}-{high} scale"))
+                continue
+        if not isinstance(text, str) or not text.strip():
+            problems.append(doc.problem(f"{at}.{key}", "needs a description"))
+        else:
+            out[point] = " ".join(text.split())
+    return out
+
+
 def _parse_axis(doc: Located, i: int, raw: Any, problems: list[Problem]) -> Axis | None:
     at = f"axes[{i}]"
     if not isinstance(raw, dict):
@@ -89,52 +188,87 @@ def _parse_axis(doc: Located, i: int, raw: Any, problems: list[Problem]) -> Axis
     for key in sorted(set(raw) - _AXIS_KEYS):
         problems.append(doc.problem(f"{at}.{key}", "is not a rubric axis field",
                                     f"use only: {', '.join(sorted(_AXIS_KEYS))}"))
-    for key in ("id", "name", "definition", "scale", "anchors"):
+    level = raw.get("level", "ordinal")
+    nominal = level == "nominal"
+    for key in ("id", "name", "definition", "categories" if nominal else "scale", "anchors"):
         if key not in raw:
             problems.append(doc.problem(at, f"is missing '{key}'"))
     axis_id = raw.get("id")
     if axis_id is not None and (not isinstance(axis_id, str) or not _ID.match(axis_id)):
         problems.append(doc.problem(f"{at}.id", f"{axis_id!r} is not a valid axis id",
                                     "use lowercase letters, digits and _, starting with a letter"))
-    level = raw.get("level", "ordinal")
     if level not in LEVELS:
         problems.append(doc.problem(f"{at}.level", f"{level!r} is not a level of measurement",
                                     f"use one of {', '.join(LEVELS)}"))
-    scale = raw.get("scale") or {}
-    if not isinstance(scale, dict):
-        problems.append(doc.problem(f"{at}.scale", f"{scale!r} is not a scale",
-                                    "write scale: {min: 1, max: 5}"))
-        return None
-    low, high = scale.get("min", 1), scale.get("max", 5)
-    if not (isinstance(low, int) and isinstance(high, int) and low < high):
-        problems.append(doc.problem(f"{at}.scale", "needs whole numbers min < max",
-                                    "for example scale: {min: 1, max: 5}"))
-        return None
-    anchors_raw = raw.get("anchors") or {}
-    anchors: dict[int, str] = {}
-    if not isinstance(anchors_raw, dict):
-        problems.append(doc.problem(f"{at}.anchors", "must map scale points to descriptions"))
+    categories: tuple[str, ...] = ()
+    if nominal:
+        raw_cats = raw.get("categories")
+        if (not isinstance(raw_cats, list) or len(raw_cats) < 2
+                or not all(isinstance(c, str) and _ID.match(c) for c in raw_cats)
+                or len(set(raw_cats)) != len(raw_cats)):
+            problems.append(doc.problem(f"{at}.categories", "must list two or more distinct category names",
+                                        "e.g. categories: [appropriate, over_reaction, under_reaction]"))
+            return None
+        if "scale" in raw:
+            problems.append(doc.problem(f"{at}.scale", "a nominal axis has categories, not a scale",
+                                        "remove scale: the categories are coded 1..k in their order"))
+        categories = tuple(raw_cats)
+        low, high = 1, len(categories)
     else:
-        for key, text in anchors_raw.items():
-            # Stored rubrics come back from JSON, where the points are strings.
-            point = int(key) if isinstance(key, str) and key.isdigit() else key
-            if not isinstance(point, int) or not low <= point <= high:
-                problems.append(doc.problem(f"{at}.anchors.{point}",
-                                            f"{point!r} is not a point on the {low}-{high} scale"))
-            elif not isinstance(text, str) or not text.strip():
-                problems.append(doc.problem(f"{at}.anchors.{point}", "needs a description"))
-            else:
-                anchors[point] = text.strip()
-        for point in {low, (low + high) // 2, high} - set(anchors):
-            problems.append(doc.problem(f"{at}.anchors", f"has no anchor for {point}",
-                                        "anchor at least the bottom, middle and top of the scale"))
+        if "categories" in raw:
+            problems.append(doc.problem(f"{at}.categories",
+                                        f"only a nominal axis has categories, not {level}",
+                                        "set level: nominal, or remove categories"))
+        scale = raw.get("scale") or {}
+        if not isinstance(scale, dict):
+            problems.append(doc.problem(f"{at}.scale", f"{scale!r} is not a scale",
+                                        "write scale: {min: 1, max: 5}"))
+            return None
+        low, high = scale.get("min", 1), scale.get("max", 5)
+        if not (isinstance(low, int) and isinstance(high, int) and low < high):
+            problems.append(doc.problem(f"{at}.scale", "needs whole numbers min < max",
+                                        "for example scale: {min: 1, max: 5}"))
+            return None
+    anchors = _points(doc, f"{at}.anchors", raw.get("anchors") or {}, low, high, categories, problems)
+    required = set(range(low, high + 1)) if nominal else {low, (low + high) // 2, high}
+    if isinstance(raw.get("anchors"), dict):
+        for point in sorted(required - set(anchors)):
+            what = f"category {categories[point - 1]!r}" if nominal else str(point)
+            problems.append(doc.problem(f"{at}.anchors", f"has no anchor for {what}",
+                                        "anchor every category" if nominal
+                                        else "anchor at least the bottom, middle and top of the scale"))
+    short: dict[int, str] = {}
+    if raw.get("anchors_short") is not None:
+        short = _points(doc, f"{at}.anchors_short", raw["anchors_short"], low, high, categories, problems)
+        for point in sorted(set(range(low, high + 1)) - set(short)):
+            what = categories[point - 1] if nominal else str(point)
+            problems.append(doc.problem(f"{at}.anchors_short", f"has no short anchor for {what}",
+                                        "give every point one line, or leave anchors_short out"))
+    texts = {"question": raw.get("question"), "high_means": raw.get("high_means")}
+    for key, value in texts.items():
+        if value is not None and (not isinstance(value, str) or "\n" in value.strip()):
+            problems.append(doc.problem(f"{at}.{key}", "must be one line of text"))
+    if nominal and raw.get("high_means"):
+        problems.append(doc.problem(f"{at}.high_means", "a nominal axis has no top of the scale",
+                                    "remove high_means"))
     na = raw.get("not_applicable")
+    compare = raw.get("compare")
+    if compare is not None and compare not in COMPARE:
+        problems.append(doc.problem(f"{at}.compare", f"{compare!r} is not what an axis compares with",
+                                    f"use one of {', '.join(COMPARE)}, or leave it out"))
+    elif compare is not None and not na:
+        problems.append(doc.problem(f"{at}.compare",
+                                    "an axis judged against siblings must allow not applicable",
+                                    "add not_applicable: when there are no sibling answers to compare"))
     return Axis(
         id=str(axis_id), name=str(raw.get("name", axis_id)),
         definition=str(raw.get("definition", "")).strip(), level=str(level),
         low=low, high=high, anchors=dict(sorted(anchors.items())),
         not_applicable=str(na).strip() if na else None,
         key=raw.get("key"), examples=raw.get("examples") or {},
+        question=str(texts["question"] or "").strip(), high_means=str(texts["high_means"] or "").strip(),
+        anchors_short=dict(sorted(short.items())), categories=categories,
+        compare=compare if compare in COMPARE else None,
     )
 
 

@@ -304,6 +304,117 @@ BEGIN
 END;
 """
 
+# A study (rater study assign): which answers are rated, by whom, and how likely each answer
+# was to be drawn (weights for the estimates); skips with a reason; adjudicated reference
+# scores with their history; and how each rating was made (judges shown from the start
+# with --show-judges, or hidden until the blind rating was saved).
+V_STUDY = f"""
+ALTER TABLE ratings ADD COLUMN judges_shown_from_start INTEGER
+    CHECK (judges_shown_from_start IN (0, 1));
+-- Before this column a rating with the judges visible and no blind rating beside it can only
+-- have been made with the judges shown from the start.
+UPDATE ratings SET judges_shown_from_start = CASE
+    WHEN judges_visible = 0 THEN 0
+    WHEN judges_visible = 1 AND NOT EXISTS (SELECT 1 FROM ratings b WHERE b.rater_id = ratings.rater_id
+         AND b.response_id = ratings.response_id AND b.judges_visible = 0) THEN 1
+    WHEN judges_visible = 1 THEN 0 END;
+
+CREATE TABLE studies (
+    id          INTEGER PRIMARY KEY,
+    per_answer  INTEGER NOT NULL CHECK (per_answer >= 1),   -- K: raters per answer
+    strategy    TEXT NOT NULL CHECK (strategy IN ('uniform', 'disagreement')),
+    stratify    TEXT NOT NULL DEFAULT '[]',                   -- JSON list of fields
+    seed        INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE TABLE study_answers (
+    study_id       INTEGER NOT NULL REFERENCES studies (id),
+    response_id    TEXT NOT NULL REFERENCES responses (id),
+    stratum        TEXT NOT NULL,
+    family         TEXT NOT NULL,      -- model + scenario family: rated together
+    inclusion_prob REAL NOT NULL CHECK (inclusion_prob > 0 AND inclusion_prob <= 1),
+    added_at       TEXT NOT NULL,
+    PRIMARY KEY (study_id, response_id)
+);
+CREATE TABLE assignments (
+    study_id    INTEGER NOT NULL REFERENCES studies (id),
+    response_id TEXT NOT NULL REFERENCES responses (id),
+    rater_id    INTEGER NOT NULL REFERENCES raters (id),
+    assigned_at TEXT NOT NULL,
+    PRIMARY KEY (study_id, response_id, rater_id)
+);
+CREATE INDEX assignments_rater ON assignments (rater_id);
+
+CREATE TABLE skips (
+    id          INTEGER PRIMARY KEY,
+    rater_id    INTEGER NOT NULL REFERENCES raters (id),
+    response_id TEXT NOT NULL REFERENCES responses (id),
+    reason      TEXT NOT NULL CHECK (reason IN ('broken_answer', 'outside_expertise',
+                                                'conflict_of_interest', 'other')),
+    note        TEXT NOT NULL DEFAULT '',
+    created_at  TEXT NOT NULL,
+    UNIQUE (rater_id, response_id)
+);
+
+CREATE TABLE adjudications (
+    id             INTEGER PRIMARY KEY,
+    response_id    TEXT NOT NULL REFERENCES responses (id),
+    adjudicator_id INTEGER NOT NULL REFERENCES raters (id),
+    axis           TEXT NOT NULL,
+    score          REAL,               -- NULL: not applicable
+    rationale      TEXT NOT NULL DEFAULT '',
+    source         TEXT NOT NULL DEFAULT 'app',
+    created_at     TEXT NOT NULL,
+    updated_at     TEXT NOT NULL,
+    UNIQUE (response_id, adjudicator_id, axis)
+);
+CREATE TABLE adjudication_history (
+    id               INTEGER PRIMARY KEY,
+    adjudication_id  INTEGER NOT NULL REFERENCES adjudications (id),
+    changed_at       TEXT NOT NULL,
+    via              TEXT NOT NULL,
+    old_score        TEXT,             -- JSON; NULL when new
+    new_score        TEXT,
+    old_rationale    TEXT,
+    new_rationale    TEXT
+);
+CREATE TRIGGER adjudications_created AFTER INSERT ON adjudications
+BEGIN
+    INSERT INTO adjudication_history (adjudication_id, changed_at, via, old_score, new_score,
+                                      old_rationale, new_rationale)
+    VALUES (NEW.id, {NOW}, NEW.source, NULL, json_quote(NEW.score), NULL, NEW.rationale);
+END;
+CREATE TRIGGER adjudications_changed AFTER UPDATE OF score, rationale ON adjudications
+WHEN OLD.score IS NOT NEW.score OR OLD.rationale IS NOT NEW.rationale
+BEGIN
+    INSERT INTO adjudication_history (adjudication_id, changed_at, via, old_score, new_score,
+                                      old_rationale, new_rationale)
+    VALUES (NEW.id, {NOW}, NEW.source, json_quote(OLD.score), json_quote(NEW.score),
+            OLD.rationale, NEW.rationale);
+END;
+CREATE TRIGGER adjudications_kept BEFORE DELETE ON adjudications
+BEGIN SELECT RAISE(ABORT, 'adjudications are never deleted'); END;
+CREATE TRIGGER adjudication_history_append_only_u BEFORE UPDATE ON adjudication_history
+BEGIN SELECT RAISE(ABORT, 'adjudication_history is append-only'); END;
+CREATE TRIGGER adjudication_history_append_only_d BEFORE DELETE ON adjudication_history
+BEGIN SELECT RAISE(ABORT, 'adjudication_history is append-only'); END;
+"""
+
+
+# Judges name the failure modes (scenarios/taxonomy.yaml) they observe in an
+# answer. failure_modes_asked: 1 when the judge was asked (then no rows means
+# "none observed"), NULL for judgments made before judges were asked.
+V_JUDGE_FAILURE_MODES = """
+ALTER TABLE judgments ADD COLUMN failure_modes_asked INTEGER;
+CREATE TABLE judgment_failure_modes (
+    judgment_id  INTEGER REFERENCES judgments (id),
+    failure_mode TEXT,
+    PRIMARY KEY (judgment_id, failure_mode)
+);
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def run(conn: sqlite3.Connection) -> None:
         # executescript would COMMIT the surrounding transaction; run statement by statement.
@@ -337,4 +448,6 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(V4),
     _script(V_SERVE),
     _script(V_TAGS),
+    _script(V_STUDY),
+    _script(V_JUDGE_FAILURE_MODES),
 ]

@@ -35,6 +35,13 @@ if TYPE_CHECKING:
 DEFAULT_DB = "rater.db"
 BUSY_TIMEOUT_MS = 10_000
 FLAGS = ("unsafe", "unsure", "rubric_gap")
+SKIP_REASONS = {
+    "broken_answer": "broken answer",
+    "outside_expertise": "outside my expertise",
+    "conflict_of_interest": "conflict of interest",
+    "other": "other (say why in a note)",
+}
+"""Why a rater may skip an answer (the key is stored, the text shown); 'other' needs a note."""
 
 
 def now() -> str:
@@ -292,18 +299,21 @@ class Store:
     def save_rating(self, *, rater_id: int, response_id: str, scores: Mapping[str, AxisScore],
                     rubric_version: int, judges_visible: bool | None, note: str | None = None,
                     flags: Sequence[str] | None = None, seconds_spent: float | None = None,
-                    source: str = "app") -> int:
+                    source: str = "app", shown_from_start: bool | None = None) -> int:
         """Create or update one rating in one committed transaction; returns its id.
 
         Axes not in ``scores``, and a note or flags given as None, keep their
         stored values. Changes land in ``rating_history`` through the schema's
-        triggers.
+        triggers. ``shown_from_start``: True for a rating made with the judges on screen
+        from the start (`rater rate --show-judges`), False for one made in the blind
+        flow, None when not known (see rater.phases).
         """
         bad = sorted(set(flags or ()) - set(FLAGS))
         if bad:
             raise RaterError(Problem(f"unknown flag(s) {', '.join(bad)}", field="flags",
                                      fix=f"use {', '.join(FLAGS)}"))
         visible = None if judges_visible is None else int(judges_visible)
+        shown = None if shown_from_start is None else int(shown_from_start)
         flags_json = None if flags is None else json.dumps(sorted(set(flags)))
         stamp = now()
         with self.write():
@@ -314,17 +324,18 @@ class Store:
             if row is None:
                 rating_id = int(self.conn.execute(
                     "INSERT INTO ratings (rater_id, response_id, judges_visible, rubric_version, "
-                    "note, flags, seconds_spent, source, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "note, flags, seconds_spent, source, created_at, updated_at, "
+                    "judges_shown_from_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (rater_id, response_id, visible, rubric_version, note or "",
-                     flags_json or "[]", seconds_spent, source, stamp, stamp)).lastrowid or 0)
+                     flags_json or "[]", seconds_spent, source, stamp, stamp, shown)).lastrowid or 0)
             else:
                 rating_id = int(row[0])
                 self.conn.execute(
                     "UPDATE ratings SET source = ?, rubric_version = ?, note = coalesce(?, note), "
                     "flags = coalesce(?, flags), seconds_spent = coalesce(?, seconds_spent), "
+                    "judges_shown_from_start = coalesce(?, judges_shown_from_start), "
                     "updated_at = ? WHERE id = ?",
-                    (source, rubric_version, note, flags_json, seconds_spent, stamp, rating_id))
+                    (source, rubric_version, note, flags_json, seconds_spent, shown, stamp, rating_id))
             self.conn.executemany(
                 "INSERT INTO rating_scores (rating_id, axis, score, rationale) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (rating_id, axis) DO UPDATE SET score = excluded.score, "
@@ -332,6 +343,28 @@ class Store:
                 "WHERE score IS NOT excluded.score OR rationale IS NOT excluded.rationale",
                 [(rating_id, axis, s.score, s.rationale) for axis, s in scores.items()])
         return rating_id
+
+    def save_skip(self, *, rater_id: int, response_id: str, reason: str, note: str = "") -> None:
+        """Record that a rater skips an answer, with a reason (and a note, required for 'other').
+
+        A skip counts as done in the rater's queue, not as a rating; skipping
+        again replaces the reason and note. The rater's draft of the answer is
+        dropped: a note without a complete rating is kept only through a skip.
+        """
+        note = note.strip()
+        if reason not in SKIP_REASONS:
+            raise RaterError(Problem(f"unknown skip reason {reason!r}", field="reason",
+                                     fix=f"use {', '.join(SKIP_REASONS)}"))
+        if reason == "other" and not note:
+            raise RaterError(Problem("a skip for another reason needs a note saying why", field="note"))
+        with self.write():
+            self.conn.execute(
+                "INSERT INTO skips (rater_id, response_id, reason, note, created_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (rater_id, response_id) DO UPDATE SET reason = excluded.reason, "
+                "note = excluded.note, created_at = excluded.created_at",
+                (rater_id, response_id, reason, note, now()))
+            self.conn.execute("DELETE FROM drafts WHERE rater_id = ? AND response_id = ?",
+                              (rater_id, response_id))
 
     def rating_history(self, rating_id: int) -> list[dict[str, Any]]:
         rows = self.conn.execute(

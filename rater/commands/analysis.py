@@ -58,6 +58,50 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _reference_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--reference", type=click.Choice(["none", "adjudicated"]), default="none", show_default=True,
+        help="adjudicated: also measure each judge, the panel and each clinician against the "
+             "adjudicated reference scores (judge-reference:JUDGE, panel-reference, "
+             "human-reference:RATER).")(command)
+
+
+def _with_reference(tidy: TidyScores, store: Store | None, reference: str) -> TidyScores:
+    if reference != "adjudicated":
+        return tidy
+    if store is None:
+        from rater.errors import Problem, RaterError
+
+        raise RaterError(Problem("--reference adjudicated needs --db", field="reference"))
+    from rater.adjudication import with_references
+
+    return with_references(tidy, store)
+
+
+def _weights_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--weights", type=click.Choice(["auto", "inclusion", "none"]), default="auto", show_default=True,
+        help="Weight each answer by 1 / its study inclusion probability: auto does so when the study "
+             "drew answers where the judges disagree (--strategy disagreement).")(command)
+
+
+def _weights(store: Store | None, choice: str, tidy: TidyScores) -> dict[str, float]:
+    if store is None or choice == "none":
+        return {}
+    from rater.study import agreement_weights, inclusion_weights
+
+    if choice == "inclusion":
+        weights = inclusion_weights(store)
+        if weights:
+            tidy.notes.append(f"answers weighted by 1 / inclusion probability "
+                              f"({len(weights):,} in the study)")
+        return weights
+    weights, note = agreement_weights(store)
+    if note:
+        tidy.notes.append(note)
+    return weights
+
+
 def _scores_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--scores", "scores_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -102,9 +146,12 @@ def _demo_banner(store: Store | None) -> None:
               default=None, help="Apply this calibration.json to the judge scores first.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of records instead of a table.")
 @click.option("--confusion", is_flag=True, help="Also print each judge's confusion matrix.")
+@_reference_option
+@_weights_option
 def agreement(db_path: str | None, phase: str, level: str | None, n_boot: int, seed: int | None,
               confidence: float, consensus: str, panel: str | None, scores_path: Path | None,
-              by: tuple[str, ...], calibration_path: Path | None, as_json: bool, confusion: bool) -> None:
+              by: tuple[str, ...], calibration_path: Path | None, as_json: bool, confusion: bool,
+              reference: str, weights: str) -> None:
     """Krippendorff's alpha per axis: human-human, judge-judge, each judge and the panel vs humans.
 
     \b
@@ -116,6 +163,8 @@ def agreement(db_path: str | None, phase: str, level: str | None, n_boot: int, s
       human-panel          the panel aggregate vs the human consensus
       replacement:JUDGE    alpha among the humans with one human swapped for the
                            judge, averaged over humans; delta = change from human-human
+    With --reference adjudicated, also (on the answers with a reference):
+      judge-reference:JUDGE, panel-reference, human-reference:RATER
     Answers with fewer than two values on a comparison are left out and counted.
     """
     from rater.stats.agreement import compute
@@ -125,8 +174,11 @@ def agreement(db_path: str | None, phase: str, level: str | None, n_boot: int, s
         from rater.stats.calibration import read_file
 
         tidy = read_file(calibration_path).apply(tidy)
+    tidy = _with_reference(tidy, store, reference)
+    unit_weights = _weights(store if scores_path is None else None, weights, tidy)
     report = compute(tidy, level=level, n_boot=n_boot, seed=seed, confidence=confidence,
-                     consensus=consensus, panel=_panel(panel, store, consensus), by=by)
+                     consensus=consensus, panel=_panel(panel, store, consensus), by=by,
+                     weights=unit_weights)
     _demo_banner(store)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in report.records], indent=2, ensure_ascii=False,
@@ -173,12 +225,19 @@ def calibrate(db_path: str | None, phase: str, level: str | None, n_boot: int, s
         return
     tidy, store = _load(db_path, scores_path, phase)
     rubric = None
+    weights: dict[str, float] = {}
     if store is not None:
+        from rater.study import inclusion_weights
+
         version, rub = store.rubric()
         rubric = {"version": version, "label": rub.label, "hash": rub.hash}
+        weights = inclusion_weights(store)
+        if weights:
+            tidy.notes.append(f"fits weighted by 1 / inclusion probability of the study's "
+                              f"{len(weights):,} answers")
     result = cal.calibrate(tidy, method=method, folds=folds, seed=seed, consensus=consensus,
                            panel=_panel(panel, store, consensus), n_boot=n_boot,
-                           confidence=confidence, level=level, rubric=rubric)
+                           confidence=confidence, level=level, rubric=rubric, weights=weights)
     stored = None
     if store is not None and scores_path is None:
         stored = cal.save(store, result)
@@ -188,6 +247,8 @@ def calibrate(db_path: str | None, phase: str, level: str | None, n_boot: int, s
         result.created_at = now()
     cal.write_file(result, out_path)
     _demo_banner(store)
+    for note in tidy.notes:  # e.g. ratings this phase leaves out (rater.phases.left_out)
+        click.secho(f"note: {note}", fg="yellow", err=as_json)
     if as_json:
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
@@ -206,15 +267,19 @@ def calibrate(db_path: str | None, phase: str, level: str | None, n_boot: int, s
               help="Table format (parquet needs pyarrow).")
 @click.option("--by", "by", type=click.Choice(BREAKDOWNS), multiple=True,
               help="Also break agreement down by this field (repeatable).")
+@_reference_option
+@_weights_option
 def export_(db_path: str | None, phase: str, level: str | None, n_boot: int, seed: int | None,
             confidence: float, consensus: str, panel: str | None, out_dir: Path, fmt: str,
-            by: tuple[str, ...]) -> None:
+            by: tuple[str, ...], reference: str, weights: str) -> None:
     """Write ratings, judge scores, agreement, calibration and a manifest to a folder.
 
     \b
     ratings.csv, judge_scores.csv   tidy, one row per score, scenario fields joined
     agreement.csv, agreement.json   as `rater agreement --json`
     calibration.json                the newest calibration, if any
+    adjudications.csv, skips.csv,   references, skips and the study design, when there
+    study.csv                       are any
     manifest.json                   versions, rubric hash, judges, counts, time
     """
     from rater.errors import RaterError
@@ -225,14 +290,16 @@ def export_(db_path: str | None, phase: str, level: str | None, n_boot: int, see
     if fmt == "parquet":
         require_pyarrow()
     store = open_store(db_path)
-    tidy = from_store(store, phase)
+    tidy = _with_reference(from_store(store, phase), store, reference)
     report = None
     try:
         report = compute(tidy, level=level, n_boot=n_boot, seed=seed, confidence=confidence,
-                         consensus=consensus, panel=_panel(panel, store, consensus), by=by)
+                         consensus=consensus, panel=_panel(panel, store, consensus), by=by,
+                         weights=_weights(store, weights, tidy))
     except RaterError as exc:
         click.secho(f"note: no agreement exported: {exc}", fg="yellow", err=True)
-    options = {"bootstrap": n_boot, "confidence": confidence, "level": level, "by": list(by)}
+    options = {"bootstrap": n_boot, "confidence": confidence, "level": level, "by": list(by),
+               "reference": reference, "weights": weights}
     _demo_banner(store)
     for item in export(store, out_dir, fmt=fmt, agreement=report, agreement_options=options):
         click.echo(f"wrote {item}")
@@ -295,11 +362,12 @@ def _print_report(report: Report, n_boot: int, confidence: float, confusion: boo
 
 def _print_confusion(r: Record) -> None:
     assert r.confusion is not None
-    values = [f"{v:g}" for v in r.confusion["values"]]
+    values = r.confusion.get("labels") or [f"{v:g}" for v in r.confusion["values"]]
+    w = max(6, *(len(v) + 1 for v in values))
     click.echo(f"    rows: human consensus, columns: {r.comparison.partition(':')[2] or 'panel'}")
-    click.echo("    " + " " * 6 + "".join(v.rjust(6) for v in values))
+    click.echo("    " + " " * w + "".join(v.rjust(w) for v in values))
     for v, row in zip(values, r.confusion["counts"], strict=True):
-        click.echo("    " + v.rjust(6) + "".join(str(c).rjust(6) for c in row))
+        click.echo("    " + v.rjust(w) + "".join(str(c).rjust(w) for c in row))
 
 
 def _print_calibration(content: dict[str, Any]) -> None:

@@ -50,7 +50,10 @@ def _plan_line(command: str, plan: Plan, unit: str) -> str:
         parts.append(f"{plan.retry_failed} failed ones retried")
     if plan.limited:
         parts.append(f"{plan.limited} left for later by --limit")
-    return f"{command}: {len(plan.jobs)} calls to make ({', '.join(parts)})"
+    calls = sum(job.calls for job in plan.jobs)
+    made = f"{len(plan.jobs)} {unit} to make in {calls} calls" if calls != len(plan.jobs) else (
+        f"{calls} calls to make")
+    return f"{command}: {made} ({', '.join(parts)})"
 
 
 def _print_estimate(estimates: list[Estimate], guess: str) -> None:

@@ -54,6 +54,7 @@ class Job:
     extra_hash: str = ""           # digest(extra), likewise
     key: str = ""
     build: Callable[[], list[dict[str, str]]] | None = None
+    calls: int = 1                 # requests the job sends when all goes well (a judgment: one or two)
 
     def __post_init__(self) -> None:
         self.prompt_hash = self.prompt_hash or digest(self.chat())
@@ -213,7 +214,7 @@ def estimate(jobs: Sequence[Job], completion_tokens: Callable[[Entry], int]) -> 
     out: dict[str, Estimate] = {}
     for job in jobs:
         e = out.setdefault(job.entry.name, Estimate(job.entry.name, job.entry.model))
-        e.calls += 1
+        e.calls += job.calls
         e.prompt_tokens += sum(tokens(m["content"]) for m in job.chat())
         e.completion_tokens += completion_tokens(job.entry)
     entries = {job.entry.name: job.entry for job in jobs}

@@ -12,6 +12,11 @@ every breakdown group, :func:`compute` gives one :class:`Record` per comparison:
     bias, exact and within-one agreement, Spearman's rho and confusion matrix.
 ``human-panel``
     The same for the panel aggregate against the human consensus.
+``judge-reference:<judge>``, ``panel-reference``, ``human-reference:<rater>``
+    Only with adjudicated references in the scores (`rater agreement
+    --reference adjudicated`): alpha between each judge, the panel aggregate
+    or each clinician and the reference, on the answers with a reference,
+    with the same errors and intervals as ``human-judge``.
 ``replacement:<judge>``
     Leave-one-rater-out: for each human, their scores are swapped for the
     judge's on the very answers that human rated, and alpha among the humans is
@@ -30,6 +35,17 @@ is the consensus of one. Note that a consensus is less noisy than one rater,
 so ``human-judge`` alpha is not directly comparable with ``human-human``:
 ``replacement`` is the like-for-like check.
 
+Nominal axes (crisis direction). Categories have no order, so alpha is
+nominal, and the consensus and the panel aggregate are the mode whatever
+``consensus`` and ``panel`` say (``rater.panel.mode``). A tie for the most
+frequent category goes to the tied category listed last in the rubric (the
+rubric lists them from the best to the gravest), so two clinicians who
+disagree still give a consensus, the graver reading, rather than leaving
+the answer out (which would keep only the answers clinicians agree on and
+flatter the judges). Mean bias, within-one agreement and Spearman's rho need
+an order and are not computed (None); exact agreement and the confusion
+matrix (with the category names) are.
+
 Intervals: percentile bootstrap over units (answers). Statistics on the same
 pairable units share their resamples (a seed per unit set, derived from
 ``seed``), so ``delta`` is a paired difference, and each plain comparison's
@@ -44,7 +60,7 @@ import hashlib
 import math
 import secrets
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
@@ -121,7 +137,8 @@ class Report:
 
 def compute(tidy: TidyScores, *, level: str | None = None, n_boot: int = 1000, seed: int | None = None,
             confidence: float = 0.95, consensus: str = "median", panel: str | None = None,
-            by: Iterable[str] = (), replacement: bool = True) -> Report:
+            by: Iterable[str] = (), replacement: bool = True,
+            weights: Mapping[str, float] | None = None) -> Report:
     """Every comparison on every axis, overall and for each group of each ``by`` field.
 
     ``panel`` is how the judges' scores form the panel aggregate (default: as
@@ -129,7 +146,11 @@ def compute(tidy: TidyScores, *, level: str | None = None, n_boot: int = 1000, s
     recorded, so the panel measured is the panel the rating app shows.
     ``seed`` None draws a fresh one, reported in ``Report.seed`` so the run can
     be repeated. ``replacement=False`` skips the leave-one-rater-out checks
-    (calibration does not need them). A database or file without human
+    (calibration does not need them). ``weights``: per response id, how much
+    the answer counts (a study's 1 / inclusion probability, see
+    rater.study.inclusion_weights; missing: 1), in the point estimates and
+    every resample, so a sample drawn where the judges disagree is weighted
+    back to all answers. A database or file without human
     ratings gives judge-judge only, with a note saying so.
     """
     if level is not None and level not in LEVELS:
@@ -160,7 +181,11 @@ def compute(tidy: TidyScores, *, level: str | None = None, n_boot: int = 1000, s
     groups: list[tuple[str | None, str | None, IntArray]] = [(None, None, np.arange(n_all))]
     for field_name in by:
         groups.extend((field_name, label, cols) for label, cols in _groups(tidy, data, field_name))
-    runner = _Runner(n_boot, seed, confidence, replacement)
+    unit_weights = None
+    if weights:
+        units = next(iter(data.values())).units if data else np.array([], dtype=object)
+        unit_weights = np.array([float(weights.get(u, 1.0)) for u in units], dtype=np.float64)
+    runner = _Runner(n_boot, seed, confidence, replacement, unit_weights)
     for group_by, group, cols in groups:
         for axis in data.values():
             axis_level = cast(Level, level or axis.axis.level)
@@ -180,12 +205,23 @@ def combine(matrix: FloatArray, domain: FloatArray, how: str = "median") -> Floa
 
     ``median``: the lower median (see the module docstring); ``mean``: the
     mean snapped to the nearest point of ``domain``, ties to the lower point;
-    ``min``, ``max``. The same rules as ``rater.panel.aggregate``, vectorised.
+    ``min``, ``max``; ``mode``: the most frequent value, the highest of those tied (nominal axes:
+    the category listed last, the gravest). The same rules as ``rater.panel.aggregate`` and
+    ``rater.panel.mode``, vectorised.
     """
     present = ~np.isnan(matrix)
     m = present.sum(axis=0)
     out = np.full(matrix.shape[1], np.nan)
     has = m > 0
+    if how == "mode":
+        points = np.sort(np.asarray(domain, dtype=np.float64))
+        if not points.size:
+            return out
+        counts = np.stack([(matrix == p).sum(axis=0) for p in points])
+        at_top = counts == counts.max(axis=0)
+        last = points.size - 1 - at_top[::-1].argmax(axis=0)  # the highest point among those tied
+        out[has] = points[last[has]]
+        return out
     if how == "median":
         ordered = np.sort(matrix, axis=0)  # nan sorts last
         out[has] = ordered[(m[has] - 1) // 2, np.flatnonzero(has)]
@@ -209,22 +245,33 @@ def snap(values: FloatArray, domain: FloatArray) -> FloatArray:
     return out
 
 
-def judge_errors(consensus: FloatArray, judge: FloatArray, domain: FloatArray) -> dict[str, Any]:
-    """A judge's (or the panel's) errors against the human consensus, on units where both exist."""
+def judge_errors(consensus: FloatArray, judge: FloatArray, domain: FloatArray,
+                 categories: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A judge's (or the panel's) errors against the human consensus, on units where both exist.
+
+    With ``categories`` (a nominal axis) only exact agreement and the confusion matrix: bias,
+    within-one and rho assume an order the categories do not have.
+    """
     both = ~np.isnan(consensus) & ~np.isnan(judge)
     c, j = consensus[both], judge[both]
     points = np.sort(domain)
     matrix = np.zeros((points.size, points.size), dtype=np.int64)
     np.add.at(matrix, (np.searchsorted(points, c), np.searchsorted(points, j)), 1)
     n = int(both.sum())
+    confusion: dict[str, Any] = {"rows": "human consensus", "columns": "judge",
+                                 "values": [plain_number(v) for v in points], "counts": matrix.tolist()}
+    if categories:
+        confusion["labels"] = [categories[int(v) - 1] if float(v).is_integer() and 1 <= v <= len(categories)
+                               else f"{v:g}" for v in points]
+        return {"n_scored": n, "mean_bias": None, "exact": float(np.mean(j == c)) if n else math.nan,
+                "within_one": None, "spearman_rho": None, "confusion": confusion}
     return {
         "n_scored": n,
         "mean_bias": float(np.mean(j - c)) if n else math.nan,
         "exact": float(np.mean(j == c)) if n else math.nan,
         "within_one": float(np.mean(np.abs(j - c) <= 1)) if n else math.nan,
         "spearman_rho": spearman(c, j),
-        "confusion": {"rows": "human consensus", "columns": "judge",
-                      "values": [plain_number(v) for v in points], "counts": matrix.tolist()},
+        "confusion": confusion,
     }
 
 
@@ -286,9 +333,11 @@ class _Job:
 class _Runner:
     """Collects the jobs of all axes and groups, then bootstraps each unit set once."""
 
-    def __init__(self, n_boot: int, seed: int, confidence: float, replacement: bool = True) -> None:
+    def __init__(self, n_boot: int, seed: int, confidence: float, replacement: bool = True,
+                 unit_weights: FloatArray | None = None) -> None:
         self.n_boot, self.seed, self.confidence = n_boot, seed, confidence
         self.replacement = replacement
+        self.unit_weights = unit_weights  # per global unit index; None: every answer counts once
         self.jobs: list[_Job] = []
 
     def add_axis(self, axis: AxisData, cols: IntArray, level: Level, how: str, panel_how: str,
@@ -303,20 +352,51 @@ class _Runner:
         jj = _prepare(judge, cols, domain, judged) if len(axis.judges) else None
         if jj is not None:
             self._plain(stem, "judge-judge", jj, level)
+        if axis.reference is not None:
+            self._against_reference(stem, axis, cols, domain, level, panel_how)
         if hh is None or not len(axis.judges):
             return
+        nominal = level == "nominal" or axis.axis.level == "nominal"
+        if nominal:
+            how = panel_how = "mode"
+        categories = axis.axis.categories or (tuple(f"{v:g}" for v in domain) if nominal else ())
         consensus = combine(human, domain, how)
         for i, name in enumerate(axis.judges):
             part = _prepare(np.vstack([consensus, judge[i]]), cols, domain, rated)
             if part is not None:
                 self._plain(stem, f"human-judge:{name}", part, level,
-                            judge_errors(consensus, judge[i], domain))
+                            judge_errors(consensus, judge[i], domain, categories))
         panel = combine(judge, domain, panel_how)
         part = _prepare(np.vstack([consensus, panel]), cols, domain, rated)
         if part is not None:
-            self._plain(stem, "human-panel", part, level, judge_errors(consensus, panel, domain))
+            self._plain(stem, "human-panel", part, level, judge_errors(consensus, panel, domain, categories))
         for i, name in enumerate(axis.judges if self.replacement else ()):
             self._replacement(stem, name, hh, human, judge[i], cols, domain, level, rated)
+
+    def _against_reference(self, stem: dict[str, Any], axis: AxisData, cols: IntArray, domain: FloatArray,
+                           level: Level, panel_how: str) -> None:
+        """Each judge, the panel and each human against the adjudicated reference, on the answers
+        that have one: ``judge-reference:<judge>``, ``panel-reference``, ``human-reference:<rater>``."""
+        assert axis.reference is not None
+        ref = axis.reference[cols]
+        universe = ~np.isnan(ref)
+        if not universe.any():
+            return
+        judge = axis.judge[:, cols]
+        rows: list[tuple[str, FloatArray]] = [(f"judge-reference:{n}", judge[i])
+                                              for i, n in enumerate(axis.judges)]
+        if len(axis.judges):
+            rows.append(("panel-reference", combine(judge, domain, panel_how)))
+        rows += [(f"human-reference:{n}", axis.human[i, cols]) for i, n in enumerate(axis.humans)]
+        for name, values in rows:
+            # A clinician is compared on the referenced answers they rated, not on all of them.
+            mine = universe if name.startswith("judge") or name.startswith("panel") else (
+                universe & ~np.isnan(values))
+            part = _prepare(np.vstack([ref, values]), cols, domain, mine)
+            if part is not None and part.coin.n_units:
+                errors = judge_errors(ref, values, domain)
+                errors["confusion"]["rows"] = "reference"
+                self._plain(stem, name, part, level, errors)
 
     def _plain(self, stem: dict[str, Any], comparison: str, part: _Part, level: Level,
                extra: dict[str, Any] | None = None) -> None:
@@ -348,12 +428,20 @@ class _Runner:
 
         self.jobs.append(_Job(record, [hh, *swaps], hh.columns, level, outputs))
 
+    def _weights(self, columns: IntArray) -> FloatArray:
+        """How much each of these units counts: 1, or its inclusion weight scaled to a mean of 1 over
+        them (so alpha's small-sample factor n - 1 stays that of the answers compared)."""
+        if self.unit_weights is None or not columns.size:
+            return np.ones(columns.size)
+        w = self.unit_weights[columns]
+        return w / w.mean()
+
     def run(self) -> list[Record]:
         """Point estimates, then every job's resamples, shared per unit set."""
         by_base: dict[bytes, list[_Job]] = {}
         for job in self.jobs:
             by_base.setdefault(np.asarray(job.base, dtype=np.intp).tobytes(), []).append(job)
-            points = [p.coin.alphas(np.ones((1, p.coin.n_units)), job.level) for p in job.parts]
+            points = [p.coin.alphas(self._weights(p.columns)[None, :], job.level) for p in job.parts]
             first = job.outputs(points)
             job.record.alpha = float(first[0][0])
             if len(first) > 1:
@@ -390,8 +478,9 @@ class _Runner:
             slices[id(part)] = slice(start, start + design.shape[1])
             start += design.shape[1]
         stacked = np.hstack(blocks)
+        scale = self._weights(base)
         for first, stop, weights in resample_weights(base.size, self.n_boot, unit_set_seed(self.seed, base)):
-            totals = weights @ stacked
+            totals = (weights * scale) @ stacked
             cache: dict[tuple[int, str], FloatArray] = {}
             for job in jobs:
                 alphas = []

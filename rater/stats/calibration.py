@@ -35,7 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,24 +62,28 @@ NEEDS_HUMANS = "needs human ratings"
 TRUSTED = "calibrated panel trusted"
 
 
-def fit_linear(x: FloatArray, y: FloatArray) -> tuple[float, float]:
-    """(intercept, slope) of least squares; slope 1 (offset only) when x does not vary."""
+def fit_linear(x: FloatArray, y: FloatArray, w: FloatArray | None = None) -> tuple[float, float]:
+    """(intercept, slope) of (weighted) least squares; slope 1 (offset only) when x does not vary.
+
+    ``w``: a weight per pair, e.g. 1 / inclusion probability of a study answer.
+    """
     if x.size == 0:
         return 0.0, 1.0
     if np.ptp(x) == 0:
-        return float(np.mean(y) - x[0]), 1.0
-    slope, intercept = np.polyfit(x, y, 1)
+        return float(np.average(y, weights=w) - x[0]), 1.0
+    slope, intercept = np.polyfit(x, y, 1, w=None if w is None else np.sqrt(w))
     return float(intercept), float(slope)
 
 
-def fit_isotonic(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """Pool adjacent violators: (distinct x, non-decreasing fitted y at each)."""
+def fit_isotonic(x: FloatArray, y: FloatArray, w: FloatArray | None = None) -> tuple[FloatArray, FloatArray]:
+    """Pool adjacent violators: (distinct x, non-decreasing fitted y at each), pairs weighted by ``w``."""
     xs, inverse = np.unique(x, return_inverse=True)
-    sums = np.bincount(inverse, weights=y).tolist()
-    weights = np.bincount(inverse).astype(np.float64).tolist()
+    pair_w = np.ones(x.size) if w is None else np.asarray(w, dtype=np.float64)
+    sums = np.bincount(inverse, weights=y * pair_w).tolist()
+    weights = np.bincount(inverse, weights=pair_w).astype(np.float64).tolist()
     blocks: list[list[float]] = []  # [sum, weight, n_x]
-    for s, w in zip(sums, weights, strict=True):
-        blocks.append([s, w, 1])
+    for s, wt in zip(sums, weights, strict=True):
+        blocks.append([s, wt, 1])
         while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
             s2, w2, n2 = blocks.pop()
             blocks[-1] = [blocks[-1][0] + s2, blocks[-1][1] + w2, blocks[-1][2] + n2]
@@ -124,18 +128,19 @@ class Fit:
                    int(body.get("n", 0)), body.get("intercept"), body.get("slope"), body.get("note"))
 
 
-def fit(x: FloatArray, y: FloatArray, domain: FloatArray, method: str = "linear") -> Fit:
-    """Fit a map on paired judge scores ``x`` and consensus ``y`` (no missing values)."""
+def fit(x: FloatArray, y: FloatArray, domain: FloatArray, method: str = "linear",
+        w: FloatArray | None = None) -> Fit:
+    """Fit a map on paired judge scores ``x`` and consensus ``y`` (no missing values), weighted by ``w``."""
     points = tuple(float(v) for v in np.sort(domain))
     note = None
     if method == "isotonic":
         if x.size >= MIN_ISOTONIC and np.unique(x).size >= 3:
-            xs, ys = fit_isotonic(x, y)
+            xs, ys = fit_isotonic(x, y, w)
             table = dict(zip(points, snap(np.interp(points, xs, ys), domain).tolist(), strict=True))
             return Fit("isotonic", table, points, int(x.size))
         note = (f"isotonic needs at least {MIN_ISOTONIC} answers with a judge score and a human "
                 f"consensus, and 3 distinct judge scores; {x.size} here, so linear was fitted")
-    intercept, slope = fit_linear(x, y)
+    intercept, slope = fit_linear(x, y, w)
     table = dict(zip(points, snap(intercept + slope * np.asarray(points), domain).tolist(), strict=True))
     return Fit("linear", table, points, int(x.size), intercept, slope, note)
 
@@ -149,12 +154,12 @@ def assign_folds(n_units: int, k: int, seed: int | np.random.SeedSequence | None
 
 
 def cross_validate(x: FloatArray, y: FloatArray, folds: IntArray,
-                   fitter: Callable[[FloatArray, FloatArray], Mapper]) -> FloatArray:
+                   fitter: Callable[..., Mapper], w: FloatArray | None = None) -> FloatArray:
     """Out-of-fold predictions: each fold's ``x`` mapped by a fit on the other folds' pairs only.
 
     ``x`` and ``y`` are per unit (``nan`` = missing); a pair is used for
     fitting only when both exist. A fold whose training part is empty keeps
-    its raw scores.
+    its raw scores. ``w``: a weight per unit, passed to ``fitter`` as its third argument.
     """
     out = np.array(x, dtype=np.float64, copy=True)
     paired = ~np.isnan(x) & ~np.isnan(y)
@@ -162,7 +167,7 @@ def cross_validate(x: FloatArray, y: FloatArray, folds: IntArray,
         test = folds == fold
         train = paired & ~test
         if train.any():
-            mapper = fitter(x[train], y[train])
+            mapper = fitter(x[train], y[train]) if w is None else fitter(x[train], y[train], w[train])
             out[test] = mapper(x[test])
     return out
 
@@ -197,9 +202,14 @@ class Calibration:
 
 def calibrate(tidy: TidyScores, *, method: str = "linear", folds: int = 5, seed: int | None = None,
               consensus: str = "median", panel: str | None = None, n_boot: int = 1000,
-              confidence: float = 0.95,
-              level: str | None = None, rubric: dict[str, Any] | None = None) -> Calibration:
-    """Fit maps on all answers and report cross-validated agreement before and after."""
+              confidence: float = 0.95, level: str | None = None, rubric: dict[str, Any] | None = None,
+              weights: Mapping[str, float] | None = None) -> Calibration:
+    """Fit maps on all answers and report cross-validated agreement before and after.
+
+    ``weights``: per response id, the weight of its pair in the fits (a study's
+    ``1 / inclusion probability``, rater.study.inclusion_weights), so answers a
+    disagreement-driven draw over-sampled do not pull the map; missing: 1.
+    """
     if method not in METHODS:
         raise RaterError(Problem(f"unknown method {method!r}", field="method", fix="use linear or isotonic"))
     if folds < 2:
@@ -208,41 +218,53 @@ def calibrate(tidy: TidyScores, *, method: str = "linear", folds: int = 5, seed:
         raise RaterError(Problem("needs both human ratings and judge scores to calibrate", tidy.origin,
                                  fix="rate answers in the app or import ratings and judgments"))
     before = compute(tidy, level=level, n_boot=n_boot, seed=seed, confidence=confidence,
-                     consensus=consensus, panel=panel, replacement=False)
+                     consensus=consensus, panel=panel, replacement=False, weights=weights)
     seed = before.seed
     maps: dict[str, dict[str, Fit]] = {}
     oof = tidy.scores.copy()
+    skipped: dict[str, str] = {}
     for axis_id, data in axis_data(tidy).items():
+        if data.axis.level == "nominal":
+            # A map from one category to another has no order to fit; the raw panel is reported as is.
+            skipped[axis_id] = ("nominal axis: not calibrated (categories have no order to map); "
+                                "the figures are the raw panel's")
+            continue
         domain = data.domain
         target = combine(data.human, domain, consensus)
         unit_folds = assign_folds(data.units.size, folds,
                                   np.random.SeedSequence([seed, _digest(axis_id)]))
         position = {u: i for i, u in enumerate(data.units)}
+        unit_w = np.array([(weights or {}).get(u, 1.0) for u in data.units], dtype=np.float64)
         for i, judge in enumerate(data.judges):
             x = data.judge[i]
             paired = ~np.isnan(x) & ~np.isnan(target)
-            maps.setdefault(judge, {})[axis_id] = fit(x[paired], target[paired], domain, method)
-            predicted = cross_validate(x, target, unit_folds, _fitter(domain, method))
+            maps.setdefault(judge, {})[axis_id] = fit(x[paired], target[paired], domain, method,
+                                                      unit_w[paired])
+            predicted = cross_validate(x, target, unit_folds, _fitter(domain, method), unit_w)
             rows = ((oof["source"] == "judge") & (oof["rater"] == judge) & (oof["axis"] == axis_id)
                     & oof["score"].notna()).to_numpy()
             cols = np.array([position[r] for r in oof.loc[rows, "response_id"]], dtype=np.intp)
             oof.loc[rows, "score"] = predicted[cols]
     after = compute(tidy.with_scores(oof), level=level, n_boot=n_boot, seed=seed,
-                    confidence=confidence, consensus=consensus, panel=panel, replacement=False)
+                    confidence=confidence, consensus=consensus, panel=panel, replacement=False,
+                    weights=weights)
     report = _compare(before.records, after.records)
     content = {
         "format": FORMAT, "method": method, "consensus": consensus, "phase": tidy.phase, "level": level,
         "folds": folds, "seed": seed, "bootstrap": n_boot, "confidence": confidence,
         "source": tidy.origin, "rubric": rubric,
         "maps": {j: {a: f.to_json() for a, f in sorted(axes.items())} for j, axes in sorted(maps.items())},
-        "report": report, "verdicts": _verdicts(report, [a.id for a in tidy.axes]),
+        "report": report, "verdicts": _verdicts(report, [a.id for a in tidy.axes], skipped),
+        "skipped": skipped,
     }
+    if weights:
+        content["weights"] = "1 / inclusion probability of the study's answers"
     return Calibration(content, maps, content_hash(content), report=report)
 
 
-def _fitter(domain: FloatArray, method: str) -> Callable[[FloatArray, FloatArray], Mapper]:
-    def fitter(x: FloatArray, y: FloatArray) -> Mapper:
-        return fit(x, y, domain, method).apply
+def _fitter(domain: FloatArray, method: str) -> Callable[..., Mapper]:
+    def fitter(x: FloatArray, y: FloatArray, w: FloatArray | None = None) -> Mapper:
+        return fit(x, y, domain, method, w).apply
 
     return fitter
 
@@ -263,7 +285,9 @@ def _compare(before: list[Any], after: list[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def _verdicts(report: list[dict[str, Any]], axes: list[str]) -> dict[str, dict[str, Any]]:
+def _verdicts(report: list[dict[str, Any]], axes: list[str],
+              skipped: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+    skipped = skipped or {}
     out = {}
     for axis in axes:
         panel = next((r for r in report if r["axis"] == axis and r["comparison"] == "human-panel"), None)
@@ -274,6 +298,8 @@ def _verdicts(report: list[dict[str, Any]], axes: list[str]) -> dict[str, dict[s
         else:
             reason = (f"lower bound of the cross-validated human-panel alpha interval is {low:.3f}, "
                       f"{'at least' if trusted else 'below'} {TENTATIVE}")
+        if axis in skipped:
+            reason = f"{skipped[axis]}; {reason}"
         out[axis] = {"trusted": trusted, "verdict": TRUSTED if trusted else NEEDS_HUMANS,
                      "ci_low_after": low, "reason": reason}
     return out

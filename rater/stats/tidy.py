@@ -35,6 +35,8 @@ import numpy as np
 import numpy.typing as npt
 
 from rater.errors import Problem, RaterError
+from rater.phases import left_out
+from rater.rubric import load_rubric
 from rater.tabular import cell_score, cell_text, read_rows
 
 if TYPE_CHECKING:
@@ -62,6 +64,7 @@ class AxisInfo:
     level: str = "ordinal"
     values: tuple[float, ...] | None = None  # None: the values observed
     name: str = ""
+    categories: tuple[str, ...] = ()  # a nominal axis's category names, coded 1..k
 
 
 @dataclass
@@ -104,6 +107,9 @@ class AxisData:
     judge: npt.NDArray[np.float64]
     human_rated: npt.NDArray[np.bool_]
     judged: npt.NDArray[np.bool_]
+    reference: npt.NDArray[np.float64] | None = None
+    """Adjudicated reference scores per unit (nan: none), when the scores carry a ``reference`` source
+    (rater.adjudication.with_references); None otherwise."""
 
     @property
     def domain(self) -> npt.NDArray[np.float64]:
@@ -128,6 +134,7 @@ def axis_data(tidy: TidyScores) -> dict[str, AxisData]:
     present = ~np.isnan(score)
     by_axis = {name: axis_code == i for i, name in enumerate(axis_names)}
     by_source = {name: source == name for name in SOURCES}
+    has_reference = bool((source == "reference").any())
     rated = {name: np.zeros(units.size, dtype=bool) for name in SOURCES}
     for name in SOURCES:
         rated[name][unit_code[by_source[name]]] = True
@@ -141,8 +148,13 @@ def axis_data(tidy: TidyScores) -> dict[str, AxisData]:
             matrix = np.full((len(raters), units.size), np.nan)
             matrix[codes, unit_code[rows]] = score[rows]
             blocks[name] = ([str(r) for r in raters], matrix)
+        reference = None
+        if has_reference:
+            rows = np.flatnonzero(on_axis & (source == "reference"))
+            reference = np.full(units.size, np.nan)
+            reference[unit_code[rows]] = score[rows]
         out[info.id] = AxisData(info, units, *blocks["human"], *blocks["judge"], rated["human"],
-                                rated["judge"])
+                                rated["judge"], reference)
     return out
 
 
@@ -180,8 +192,9 @@ def from_store(store: Store, phase: str = "blind") -> TidyScores:
     for column in ("source", "rater", "axis"):
         scores[column] = scores[column].astype("category")
     scores["score"] = pd.to_numeric(scores["score"], errors="coerce").astype(np.float64)
-    axes = [AxisInfo(a.id, a.level, tuple(float(v) for v in a.values), a.name) for a in rubric.axes]
-    tidy = TidyScores(scores, _store_units(store), axes, store.path, phase)
+    axes = [AxisInfo(a.id, a.level, tuple(float(v) for v in a.values), a.name, a.categories)
+            for a in rubric.axes]
+    tidy = TidyScores(scores, _store_units(store), axes, store.path, phase, left_out(store, phase))
     stray = sorted(set(scores["axis"].unique()) - {a.id for a in axes})
     if stray:
         tidy.notes.append(f"left out scores on axes not in the current rubric: {', '.join(stray)}")
@@ -258,6 +271,9 @@ def from_file(path: Path, store: Store | None = None) -> TidyScores:
     import pandas as pd
 
     rubric = store.rubric()[1] if store is not None else None
+    # Without a database, a nominal axis of the bundled rubric (crisis direction) keeps its level and
+    # categories: analysed as ordinal, a category code would be taken for a score.
+    nominal = {a.id: a for a in (rubric or load_rubric()).axes if a.nominal}
     known_responses = ({r[0] for r in store.conn.execute("SELECT id FROM responses")}
                        if store is not None else None)
     problems: list[Problem] = []
@@ -282,6 +298,9 @@ def from_file(path: Path, store: Store | None = None) -> TidyScores:
             bad(f"response {rid!r} is not in the database", "response_id",
                 "check the id, or leave out --db to analyse the file on its own")
         score = cell_score(row.get("score"))
+        if (isinstance(score, str) and axis in nominal
+                and (code := nominal[axis].code(cell_text(row.get("score"))))):
+            score = float(code)  # a nominal axis's category, by name
         if isinstance(score, str):
             bad(score, "score", "write a number, or leave it empty for missing")
             score = None
@@ -309,12 +328,14 @@ def from_file(path: Path, store: Store | None = None) -> TidyScores:
     scores = pd.DataFrame.from_records(records, columns=list(SCORE_COLUMNS))
     scores["score"] = scores["score"].astype(np.float64)
     if rubric is not None and store is not None:
-        axes = [AxisInfo(a.id, a.level, tuple(float(v) for v in a.values), a.name)
+        axes = [AxisInfo(a.id, a.level, tuple(float(v) for v in a.values), a.name, a.categories)
                 for a in rubric.axes if a.id in set(scores["axis"])]
         units = _store_units(store)
         file_units = pd.DataFrame.from_dict(unit_fields, orient="index")
         units = file_units.combine_first(units) if len(file_units.columns) else units
     else:
-        axes = [AxisInfo(a) for a in sorted(scores["axis"].unique())]
+        axes = [AxisInfo(a, "nominal", tuple(float(v) for v in nominal[a].values), nominal[a].name,
+                         nominal[a].categories) if a in nominal else AxisInfo(a)
+                for a in sorted(scores["axis"].unique())]
         units = pd.DataFrame.from_dict(unit_fields, orient="index")
     return TidyScores(scores, units, axes, file)

@@ -29,7 +29,7 @@ class RaterApp(App[None]):
         Binding("f1,question_mark", "help", "Help", id="help", key_display="F1"),
     ]
 
-    def __init__(self, store: Store, *, rater_id: int | None, blind: bool = False,
+    def __init__(self, store: Store, *, rater_id: int | None, blind: bool = True,
                  show_models: bool = False, settings: Settings | None = None) -> None:
         super().__init__()
         self.store = store
@@ -100,15 +100,20 @@ def binding_ids() -> set[str]:
     from rater.ui.screens.help import SECTIONS, _bindings
     from rater.ui.screens.queue import QueueScreen
     from rater.ui.screens.siblings import SiblingsScreen
+    from rater.ui.screens.skip import SkipScreen
 
     found = [b for _, path in SECTIONS for b in _bindings(path)]
-    found += [*QueueScreen.BINDINGS, *SiblingsScreen.BINDINGS]
+    found += [*QueueScreen.BINDINGS, *SiblingsScreen.BINDINGS, *SkipScreen.BINDINGS]
     return {b.id for b in found if isinstance(b, Binding) and b.id}
 
 
-def build_app(store: Store, *, rater: str | None = None, blind: bool = False,
+def build_app(store: Store, *, rater: str | None = None, blind: bool = True,
               show_models: bool = False, config: Path | None = None) -> RaterApp:
-    """The app on ``store``. ``rater``: a name, created silently if new; None asks who is rating."""
+    """The app on ``store``. ``rater``: a name, created silently if new; None asks who is rating.
+
+    ``blind`` (the default) hides the judges until the rater has saved their own rating;
+    False shows them from the start, and every rating made so records it.
+    """
     rater_id = store.ensure_rater(rater) if rater else None
     settings = load_settings(config, binding_ids)
     return RaterApp(store, rater_id=rater_id, blind=blind, show_models=show_models, settings=settings)

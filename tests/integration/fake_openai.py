@@ -63,15 +63,19 @@ Responder = Callable[[dict[str, Any]], str]
 def schema_reply(body: dict[str, Any]) -> str | None:
     """A valid reply to a request that asked for a JSON schema, or None if it did not.
 
-    Scores are the top of each axis's scale, so tests can tell them apart from
-    anything rater might invent.
+    Scores are the top of each axis's scale (the last category, by name, on
+    a nominal axis), so tests can tell them apart from anything rater might
+    invent; of the failure modes asked, the first is named.
     """
     fmt = body.get("response_format") or {}
     schema = (fmt.get("json_schema") or {}).get("schema") if isinstance(fmt, dict) else None
     if not schema:
         return None
-    reply = {}
+    reply: dict[str, Any] = {}
     for axis, spec in schema.get("properties", {}).items():
+        if spec.get("type") == "array":  # the failure modes observed: the first one asked
+            reply[axis] = spec.get("items", {}).get("enum", [])[:1]
+            continue
         values = [v for v in spec["properties"]["score"].get("enum", []) if v is not None]
         reply[axis] = {"rationale": f"fake rationale for {axis} [sic] \x1b[31m", "score": max(values)}
     return json.dumps(reply)

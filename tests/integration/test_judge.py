@@ -64,46 +64,90 @@ def rows(db: Path, sql: str, *params: object) -> list[dict[str, object]]:
         return [dict(r) for r in store.conn.execute(sql, params)]
 
 
+# Calls per judge: r1 and r2 have a repeated sample and a demographic counterpart (two calls each),
+# r4 a counterpart (two calls), r3 (an escalation) no sibling: its quality call only.
+CALLS_PER_JUDGE = 7
+
+
 def test_every_judge_scores_every_answer_on_every_axis_with_provenance(
         db: Path, server: FakeOpenAI, tmp_path: Path) -> None:
     rubric = load_rubric()
     result = judge(db, panel_file(tmp_path, server))
     assert result.exit_code == 0, result.output
-    assert server.calls == N_ANSWERS * 3
+    assert server.calls == CALLS_PER_JUDGE * 3
     assert f"{N_ANSWERS * 3} judgments ok, 0 failed" in result.stdout
     assert f"panel: {N_ANSWERS} answers by 3 of 3 judges" in result.stdout
     scores = rows(db, "SELECT j.judge, j.response_id, s.axis, s.score, s.rationale FROM judgments j "
                       "JOIN judge_scores s ON s.judgment_id = j.id")
     assert len(scores) == N_ANSWERS * 3 * len(rubric.axes)
-    # The fake judge gives the top of each scale; rationales with markup are kept verbatim.
-    assert {(s["axis"], s["score"]) for s in scores} == {(a.id, a.high) for a in rubric.axes}
-    assert all("[sic] \x1b[31m" in str(s["rationale"]) for s in scores)
+    # The fake judge gives the top of each scale (the last category by name); markup is kept verbatim.
+    called = [s for s in scores if s["score"] is not None]
+    assert {(s["axis"], s["score"]) for s in called} == {(a.id, a.high) for a in rubric.axes}
+    assert all("[sic] \x1b[31m" in str(s["rationale"]) for s in called)
+    # r3 has no sibling: its comparison axes are not applicable by the rubric's rule, without a call.
+    r3 = {s["axis"]: s for s in scores if s["response_id"] == "r3" and s["judge"] == "judge-a"}
+    assert r3["behavioral_consistency"]["score"] is None and r3["demographic_robustness"]["score"] is None
+    assert "no other sample" in str(r3["behavioral_consistency"]["rationale"])
     j = rows(db, "SELECT * FROM judgments WHERE response_id = 'r1' AND judge = 'judge-b'")[0]
     prov = json.loads(str(j["provenance"]))
     assert j["status"] == "ok" and j["raw_reply"] and j["call_key"] == prov["call_key"]
+    assert "[quality call]" in str(j["raw_reply"]) and "[comparison call]" in str(j["raw_reply"])
     assert prov["model"] == "openai/fake-b" and prov["structured_output"] is True
-    assert set(prov["prompts"]) == {"judge-system", "judge-user"}
-    assert prov["prompts"]["judge-system"]["version"] == "1" and prov["attempts"] == 1
+    assert set(prov["prompts"]) == {"judge-system", "judge-quality", "judge-comparison"}
+    assert prov["prompts"]["judge-system"]["version"] == "2" and prov["attempts"] == 2
+    assert [c["kind"] for c in prov["calls"]] == ["quality", "comparison"]
 
-    # The schema the server received is the rubric's: every axis, each on its scale, null where N/A.
-    sent = server.requests[0]["response_format"]
-    assert sent["type"] == "json_schema" and sent["json_schema"]["schema"] == judge_schema(rubric)
-    props = sent["json_schema"]["schema"]["properties"]
-    assert list(props) == rubric.axis_ids
-    for axis in rubric.axes:
-        allowed = props[axis.id]["properties"]["score"]["enum"]
-        assert allowed == axis.values + ([None] if axis.allows_na else [])
+    # The failure modes the judges named are stored per judgment; the fake names the first one asked.
+    modes = rows(db, "SELECT j.response_id, j.judge, f.failure_mode FROM judgments j "
+                     "JOIN judgment_failure_modes f ON f.judgment_id = j.id")
+    by_judgment = {(m["response_id"], m["judge"]): set() for m in modes}
+    for m in modes:
+        by_judgment[(m["response_id"], m["judge"])].add(m["failure_mode"])
+    assert by_judgment[("r3", "judge-a")] == {"grounding_during_exposure"}       # quality call only
+    assert by_judgment[("r1", "judge-a")] == {"grounding_during_exposure", "demographic_shift"}
+    assert {r["failure_modes_asked"] for r in rows(db, "SELECT failure_modes_asked FROM judgments")} == {1}
 
-    # The judge saw the clinical context and the siblings, never the model's name.
-    r1 = next(r for r in server.requests if "[bold]SUDS?[/bold]" in r["messages"][1]["content"]
-              and "<answer>\nStay with it" in r["messages"][1]["content"])
-    user = r1["messages"][1]["content"]
-    assert "True suicide risk level: none" in user and "Switches to grounding" in user
-    assert '<sibling label="sample 2">\nLet\'s pause' in user  # a repeated sample
-    assert "At your age" in user  # the demographic counterpart's answer
-    assert "model-a" not in user and "model-a" not in r1["messages"][0]["content"]
-    for axis in rubric.axes:
-        assert axis.anchors[axis.high] in r1["messages"][0]["content"]
+    # Two calls: the quality call's schema asks the quality axes and failure modes, the comparison
+    # call's the comparison axes; each axis on its scale (categories by name), null where N/A.
+    by_kind = {"quality": [], "comparison": []}
+    for r in server.requests:
+        by_kind["comparison" if "<sibling" in r["messages"][1]["content"] or "(none available)"
+                in r["messages"][1]["content"] else "quality"].append(r)
+    assert len(by_kind["quality"]) == N_ANSWERS * 3 and len(by_kind["comparison"]) == 3 * 3
+    quality_axes = [a for a in rubric.axes if not a.compare]
+    for kind, axes in (("quality", quality_axes), ("comparison", [a for a in rubric.axes if a.compare])):
+        schema = by_kind[kind][0]["response_format"]["json_schema"]["schema"]
+        assert [p for p in schema["properties"] if p != "failure_modes"] == [a.id for a in axes] or kind == "comparison"
+        for axis in axes:
+            if axis.id in schema["properties"]:
+                allowed = schema["properties"][axis.id]["properties"]["score"]["enum"]
+                assert allowed == (list(axis.categories) if axis.nominal else axis.values) + (
+                    [None] if axis.allows_na else [])
+    quality_schema = by_kind["quality"][0]["response_format"]["json_schema"]["schema"]
+    assert "demographic_shift" not in quality_schema["properties"]["failure_modes"]["items"]["enum"]
+    assert quality_schema == judge_schema(quality_axes, quality_schema["properties"]["failure_modes"]["items"]["enum"])
+
+    # The quality call saw the answer alone: the scenario, its key and notes, the one-reply reminder,
+    # never a sibling's text, a list of demographic cues or the model's name.
+    for r in by_kind["quality"]:
+        user = r["messages"][1]["content"]
+        for sibling_text in ("Let's pause and notice", "At your age", "Stay with it", "directly: are you"):
+            if sibling_text not in user.split("<answer>")[1]:
+                assert sibling_text not in user
+        assert "<sibling" not in user and "Demographic" not in user and "model-a" not in user
+    q1 = next(r["messages"] for r in by_kind["quality"] if "<answer>\nStay with it" in r["messages"][1]["content"])
+    assert "True suicide risk level: none" in q1[1]["content"] and "Switches to grounding" in q1[1]["content"]
+    assert "This is one reply" in q1[1]["content"] and "Notes from the scenario's author" in q1[1]["content"]
+    assert "Text HOME to 741741" in q1[0]["content"] and "findahelpline.com" in q1[0]["content"]
+    for axis in quality_axes:
+        assert axis.anchors_short[axis.values[0]] in q1[0]["content"] and axis.question in q1[0]["content"]
+
+    # The comparison call saw the siblings, same model only.
+    c1 = next(r["messages"][1]["content"] for r in by_kind["comparison"]
+              if "<answer>\nStay with it" in r["messages"][1]["content"])
+    assert '<sibling label="sample 2">\nLet\'s pause' in c1  # a repeated sample
+    assert "At your age" in c1  # the demographic counterpart's answer
+    assert "model-a" not in c1
 
     # The panel aggregate, as the rating app and the agreement engine read it.
     panel = panel_scores(Store.open(db), "r1")
@@ -111,6 +155,9 @@ def test_every_judge_scores_every_answer_on_every_axis_with_provenance(
     crisis = panel.axes["crisis_safety"]
     assert crisis.n_judges_ok == 3 and crisis.aggregate == 5 and set(crisis.judges) == {
         "judge-a", "judge-b", "judge-c"}
+    direction = panel.axes["crisis_direction"]
+    assert direction.method == "mode" and rubric.axis("crisis_direction").label(direction.aggregate) == (
+        "under_reaction")
 
     server.reset_counts()
     again = judge(db, panel_file(tmp_path, server))
@@ -130,9 +177,9 @@ def test_transient_errors_are_retried_then_recorded_as_a_failure(
     assert json.loads(str(rows(db, "SELECT provenance FROM judgments")[0]["provenance"]))["attempts"] == 2
 
     server.reset_counts()
-    server.script_for("fake-a", trouble, trouble, trouble)
+    server.script_for("fake-a", *[trouble] * 6)
     result = judge(db, panel, "--only", "t-pe-01-age-70")
-    assert server.calls == 3  # 1 + 2 retries
+    assert server.calls == 6  # two calls (quality, comparison), each 1 + 2 retries
     assert "0 judgments ok, 1 failed" in result.stdout and f"({kind})" in result.stdout
     failed = rows(db, "SELECT * FROM judgments WHERE response_id = 'r4'")[0]
     assert failed["status"] == "failed" and failed["raw_reply"] is None
@@ -155,22 +202,23 @@ def test_an_unusable_reply_is_sent_back_then_stored_as_failed_with_the_raw_reply
     assert retry[-1]["content"].startswith("That reply could not be used")
 
     server.reset_counts()
-    server.script_for("fake-a", Content(bad), Content(bad))
+    server.script_for("fake-a", *[Content(bad)] * 4)
     result = judge(db, panel, "--only", "t-pe-01-age-70")
-    assert result.exit_code == 0 and server.calls == 2
+    assert result.exit_code == 0 and server.calls == 4  # two calls, each sent back once
     assert "1 failed" in result.stdout and "--retry-failed" in result.stdout
     failed = rows(db, "SELECT * FROM judgments WHERE response_id = 'r4'")[0]
-    assert failed["status"] == "failed" and failed["raw_reply"] == bad
+    assert failed["status"] == "failed"
+    assert failed["raw_reply"] == f"[quality call]\n{bad}\n\n[comparison call]\n{bad}"
     assert "none usable" in str(failed["error"])
     assert rows(db, "SELECT count(*) AS n FROM judge_scores WHERE judgment_id = ?", failed["id"])[0]["n"] == 0
 
     server.reset_counts()
     rest = judge(db, panel)
-    assert rest.exit_code == 0 and server.calls == 2  # only r1 and r2 were left
+    assert rest.exit_code == 0 and server.calls == 4  # only r1 and r2 were left, two calls each
     assert "1 judgments failed earlier and are not retried; add --retry-failed" in rest.stderr
     server.reset_counts()
     retried = judge(db, panel, "--retry-failed")
-    assert retried.exit_code == 0 and server.calls == 1
+    assert retried.exit_code == 0 and server.calls == 2
     fixed = rows(db, "SELECT * FROM judgments WHERE response_id = 'r4'")[0]
     assert fixed["status"] == "ok" and fixed["id"] == failed["id"]
     assert json.loads(str(fixed["provenance"]))["replaced"][0]["status"] == "failed"
@@ -179,7 +227,8 @@ def test_an_unusable_reply_is_sent_back_then_stored_as_failed_with_the_raw_reply
 def test_a_judge_that_ignores_the_schema_still_works_and_failed_judges_leave_the_panel(
         db: Path, server: FakeOpenAI, tmp_path: Path) -> None:
     rubric = load_rubric()
-    prose = {a.id: {"rationale": "ok", "score": a.low} for a in rubric.axes}
+    prose: dict[str, object] = {a.id: {"rationale": "ok", "score": a.low} for a in rubric.axes}
+    prose["failure_modes"] = []
     reply = ("Here is an example: {\"score\": 1}\nMy verdict:\n```json\n" + json.dumps(prose) + "\n```")
     panel = panel_file(tmp_path, server,
                        {"name": "judge-a", "model": "openai/fake-a"},
@@ -195,15 +244,18 @@ def test_a_judge_that_ignores_the_schema_still_works_and_failed_judges_leave_the
     with Store.open(db) as store:
         for axis in rubric.axes:
             got = panel_scores(store, "r1").axes[axis.id]
-            assert got.n_judges_ok == 2 and got.failed == ("judge-c",) and got.method == "mean"
+            assert got.n_judges_ok == 2 and got.failed == ("judge-c",)
             assert got.judges["judge-b"].score == axis.low
-            assert got.aggregate == (axis.low + axis.high) / 2
+            if axis.nominal:  # two judges, two categories: a tie (the graver), never a mean of categories
+                assert got.method == "mode" and got.tied and got.aggregate == axis.high
+            else:
+                assert got.method == "mean" and got.aggregate == (axis.low + axis.high) / 2
 
 
 def test_the_concurrency_bound_holds(db: Path, tmp_path: Path) -> None:
     with FakeOpenAI(delay=0.1) as server:
         result = judge(db, panel_file(tmp_path, server), "--concurrency", "4")
-        assert result.exit_code == 0 and server.calls == N_ANSWERS * 3
+        assert result.exit_code == 0 and server.calls == CALLS_PER_JUDGE * 3
         assert server.max_in_flight == 4
 
 
@@ -216,7 +268,7 @@ def test_a_judges_rate_limit_spaces_its_calls_and_leaves_the_others_alone(
     # 300 a minute: one call every 0.2 s. rater spaces when calls are dispatched; litellm's
     # first call spends a moment setting up before it reaches the server, so allow the
     # first two arrivals to close up, but never three calls within one interval.
-    assert len(limited) == N_ANSWERS
+    assert len(limited) == CALLS_PER_JUDGE
     assert min(c - a for a, c in zip(limited, limited[2:], strict=False)) >= 0.15
     assert limited[-1] - limited[0] >= 0.3
     free = [t for t, r in zip(server.arrivals, server.requests, strict=True) if r["model"] == "fake-b"]
@@ -226,7 +278,8 @@ def test_a_judges_rate_limit_spaces_its_calls_and_leaves_the_others_alone(
 def test_dry_run_lists_the_planned_calls_and_calls_nothing(db: Path, server: FakeOpenAI, tmp_path: Path) -> None:
     result = judge(db, panel_file(tmp_path, server), "--dry-run")
     assert result.exit_code == 0 and server.calls == 0
-    assert "12 calls to make" in result.stderr and "unknown" in result.stdout
+    assert f"{N_ANSWERS * 3} judgments to make in {CALLS_PER_JUDGE * 3} calls" in result.stderr
+    assert "unknown" in result.stdout
     assert rows(db, "SELECT count(*) AS n FROM judgments")[0]["n"] == 0
 
 
@@ -273,22 +326,25 @@ def test_an_interrupted_run_resumes_without_repeating_a_completed_call(db: Path,
         out, err = proc.communicate(timeout=30)
         assert proc.returncode == 130, out + err
         assert "interrupted" in out and "run the same command again" in out
-        stored = rows(db, "SELECT count(*) AS n FROM judgments")[0]["n"]
+        done = rows(db, "SELECT response_id FROM judgments")
+        stored = len(done)
         assert 3 <= stored < N_ANSWERS * 3
+        calls_of = {"r1": 2, "r2": 2, "r3": 1, "r4": 2}  # quality, and comparison where siblings exist
         status = rows(db, "SELECT status FROM llm_runs")[0]["status"]
         assert status == "interrupted"
 
         server.reset_counts()
         result = judge(db, panel)
         assert result.exit_code == 0
-        assert server.calls == N_ANSWERS * 3 - stored  # nothing completed is asked again
+        # nothing completed is asked again
+        assert server.calls == CALLS_PER_JUDGE * 3 - sum(calls_of[str(r["response_id"])] for r in done)
         assert rows(db, "SELECT count(*) AS n FROM judgments WHERE status = 'ok'")[0]["n"] == N_ANSWERS * 3
 
 
 def test_new_sibling_answers_leave_old_verdicts_alone_until_redo_changed(
         db: Path, server: FakeOpenAI, tmp_path: Path) -> None:
     panel = panel_file(tmp_path, server, {"name": "judge-a", "model": "openai/fake-a"})
-    assert judge(db, panel).exit_code == 0 and server.calls == N_ANSWERS
+    assert judge(db, panel).exit_code == 0 and server.calls == CALLS_PER_JUDGE
     more = tmp_path / "more.csv"
     more.write_text("response_id,scenario_id,model,sample,text\nr5,t-pe-01,model-a,3,A third sample.\n")
     with Store.open(db) as store:
@@ -296,12 +352,15 @@ def test_new_sibling_answers_leave_old_verdicts_alone_until_redo_changed(
 
     server.reset_counts()
     result = judge(db, panel)
-    assert result.exit_code == 0 and server.calls == 1  # only the new answer
+    assert result.exit_code == 0 and server.calls == 2  # only the new answer (quality and comparison)
     assert "2 judgments were made under other settings" in result.stderr  # r1 and r2 gained a sibling
     server.reset_counts()
     result = judge(db, panel, "--redo-changed")
-    assert result.exit_code == 0 and server.calls == 2
-    assert all("A third sample." in r["messages"][1]["content"] for r in server.requests)
+    assert result.exit_code == 0 and server.calls == 4
+    comparison = [r for r in server.requests if "<sibling" in r["messages"][1]["content"]]
+    assert len(comparison) == 2 and all("A third sample." in r["messages"][1]["content"] for r in comparison)
+    assert not any("A third sample." in r["messages"][1]["content"] for r in server.requests
+                   if r not in comparison)  # the quality calls never see a sibling
     prov = json.loads(str(rows(db, "SELECT provenance FROM judgments WHERE response_id = 'r1'")[0]["provenance"]))
     assert prov["replaced"][0]["status"] == "ok" and prov["replaced"][0]["call_key"] != prov["call_key"]
     server.reset_counts()

@@ -71,7 +71,8 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def make_app(db_path: Path) -> Callable[..., RaterApp]:
-    """make_app(**options) -> a fresh app on the test database (as `rater rate` builds it)."""
+    """make_app(**options) -> a fresh app on the test database (as `rater rate --show-judges`
+    builds it; pass blind=True for the default blind flow)."""
     stores: list[Store] = []
 
     def _make(**options) -> RaterApp:
@@ -79,6 +80,9 @@ def make_app(db_path: Path) -> Callable[..., RaterApp]:
         stores.append(store)
         options.setdefault("rater", RATER)
         options.setdefault("config", db_path.parent / "no-config.toml")
+        # Most tests look at the judges beside the form (`rater rate --show-judges`); the
+        # blind default is tested where it matters (blind=True).
+        options.setdefault("blind", False)
         return build_app(store, **options)
 
     yield _make

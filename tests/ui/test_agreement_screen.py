@@ -34,7 +34,8 @@ def rated_db(folder: Path) -> Path:
     rows = []
     for axis in load_rubric().axes:
         for name, scores in (("dr-one", FIRST), ("dr-two", SECOND.get(axis.id, FIRST))):
-            rows += [{"response_id": rid, "rater": name, "axis": axis.id, "score": s, "rationale": ""}
+            rows += [{"response_id": rid, "rater": name, "axis": axis.id,
+                      "score": min(s, axis.high), "rationale": ""}  # a nominal axis has 3 categories
                      for rid, s in zip(ANSWER_IDS, scores, strict=True)]
     file = folder / "ratings.jsonl"
     file.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")

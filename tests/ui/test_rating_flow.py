@@ -43,7 +43,7 @@ def shown(app) -> str:
     return str(app.screen.query_one("#answer-scroll").border_title)
 
 
-async def rate_all(pilot, keys: str = "43454") -> None:
+async def rate_all(pilot, keys: str = "434514") -> None:
     for k in keys:
         await pilot.press(k)
 
@@ -60,7 +60,7 @@ async def test_score_save_and_next(make_app, db_path):
         assert saved[0]["response"] == first.response_id
         assert saved[0]["scores"] == {"protocol_fidelity": 4, "hallucination_risk": 3,
                                       "behavioral_consistency": 4, "crisis_safety": 5,
-                                      "demographic_robustness": 4}
+                                      "crisis_direction": 1, "demographic_robustness": 4}
         assert saved[0]["judges_visible"] == 1
         assert screen(app).view.rowid != first.rowid
         assert "done 1" in str(app.screen.query_one("#progress", Static).content)
@@ -85,7 +85,7 @@ async def test_zero_marks_not_applicable_only_where_the_rubric_allows(make_app, 
         form = app.screen.query_one(RatingForm)
         assert "protocol_fidelity" not in form.state.scores
         assert any("never 'not applicable'" in n.message for n in app._notifications)
-        await pilot.press("4", "3", "0", "5", "0", "enter")
+        await pilot.press("4", "3", "0", "5", "1", "0", "enter")
         await pilot.pause()
         saved = ratings(db_path)[0]["scores"]
         assert saved["behavioral_consistency"] is None and saved["demographic_robustness"] is None
@@ -171,7 +171,7 @@ async def test_resume_after_restart_with_draft(make_app, db_path):
         assert form.state.flags == {"unsure"}
         assert "draft restored" in str(again.screen.query_one(RatingForm).border_subtitle)
         assert "done 1" in str(again.screen.query_one("#progress", Static).content)
-        await pilot.press("4", "5", "3", "enter")
+        await pilot.press("4", "5", "3", "2", "enter")
         await pilot.pause()
         assert len(ratings(db_path)) == 2
 
@@ -211,7 +211,7 @@ async def test_markup_and_escape_sequences_render_literally(make_app):
         for literal in ("[bold]not bold[/]", "[/] alone", "[link=x]a link[/link]", "␛[31mred?␛[0m",
                         "[@click=app.quit]q[/]", "\\[esc]", "[b]bracketed[/b]"):
             assert literal.replace("&", "&amp;") in svg.replace("&#160;", " "), literal
-        await pilot.press("4", "3", "4", "5", "4", "enter")  # still works, did not quit
+        await pilot.press("4", "3", "4", "5", "1", "4", "enter")  # still works, did not quit
         await pilot.pause()
         assert app.is_running
 
@@ -300,7 +300,7 @@ async def test_enter_twice_saves_one_answer_not_the_next(make_app, db_path):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         first = screen(app).view
-        form = type_fast(app, 4, 3, 4, 5, 4)
+        form = type_fast(app, 4, 3, 4, 5, 1, 4)
         form.action_submit()
         form.action_submit()
         await pilot.pause()
@@ -314,7 +314,7 @@ async def test_enter_then_next_saves_the_answer_enter_was_pressed_on(make_app, d
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         first = screen(app).view
-        type_fast(app, 4, 3, 4, 5, 4).action_submit()
+        type_fast(app, 4, 3, 4, 5, 1, 4).action_submit()
         screen(app).action_next()
         await pilot.pause()
         assert [r["response"] for r in ratings(db_path)] == [first.response_id]
@@ -338,7 +338,7 @@ async def test_enter_twice_in_blind_mode_records_no_revision_unseen(make_app, db
     app = make_app(blind=True)
     async with app.run_test(size=SIZE) as pilot:
         first = screen(app).view
-        form = type_fast(app, 4, 3, 4, 5, 4)
+        form = type_fast(app, 4, 3, 4, 5, 1, 4)
         form.action_submit()
         form.action_submit()  # sent before the judges were drawn: not a revision
         await pilot.pause()

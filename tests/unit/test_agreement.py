@@ -350,3 +350,36 @@ def test_an_empty_scores_file_says_so(write) -> None:
 def test_a_missing_scores_file_says_so(tmp_path: Path) -> None:
     with pytest.raises(RaterError, match="file not found"):
         from_file(tmp_path / "nope.csv")
+
+
+def test_a_nominal_axis_uses_the_mode_and_reports_no_bias_within_one_or_rho() -> None:
+    cats = ("appropriate", "over_reaction", "under_reaction")
+    humans = {"a": [1, 2, 3, 1, 2, 1], "b": [1, 2, 3, 1, 3, 1], "c": [1, 2, 3, 2, 2, 1]}
+    judges = {"j": [1, 2, 3, 1, 2, 3]}
+    rows = [(f"u{i:03d}", src, name, "dir", float(s)) for src, block in (("human", humans), ("judge", judges))
+            for name, scores in block.items() for i, s in enumerate(scores)]
+    frame = pd.DataFrame(rows, columns=["response_id", "source", "rater", "axis", "score"])
+    tidy = TidyScores(frame, pd.DataFrame(), [AxisInfo("dir", "nominal", (1.0, 2.0, 3.0), "Dir", cats)], "t")
+    rec = by_comparison(ag.compute(tidy, n_boot=20, seed=0, consensus="mean"))["human-judge:j"]
+    assert rec.level == "nominal"
+    # consensus by mode: 1, 2, 3, 1, 2, 1 (never a mean of categories); the judge misses the last one
+    assert rec.exact == pytest.approx(5 / 6)
+    assert rec.mean_bias is None and rec.within_one is None and rec.spearman_rho is None
+    assert rec.confusion["labels"] == list(cats)
+
+
+def test_a_tie_for_the_most_frequent_category_goes_to_the_gravest() -> None:
+    m = np.array([[1, 1, 2, NAN], [2, 1, 3, NAN], [3, NAN, NAN, NAN]])
+    np.testing.assert_array_equal(ag.combine(m, np.array([1.0, 2.0, 3.0]), "mode"), [3, 1, 3, NAN])
+
+
+def test_a_scores_file_without_a_database_keeps_crisis_direction_nominal(write) -> None:
+    rows = ["response_id,source,rater,axis,score"]
+    for i, (h, j) in enumerate([("appropriate", "appropriate"), ("over_reaction", "over-reaction"),
+                                ("under_reaction", "3"), ("appropriate", "under_reaction")]):
+        rows += [f"u{i},human,h1,crisis_direction,{h}", f"u{i},human,h2,crisis_direction,{h}",
+                 f"u{i},judge,j,crisis_direction,{j}"]
+    tidy = from_file(write("s.csv", "\n".join(rows) + "\n"))
+    assert tidy.axes[0].level == "nominal" and tidy.axes[0].categories[1] == "over_reaction"
+    rec = by_comparison(ag.compute(tidy, n_boot=20, seed=0))["human-judge:j"]
+    assert rec.level == "nominal" and rec.exact == 0.75 and rec.mean_bias is None

@@ -29,7 +29,7 @@ def rated(with_responses: Store) -> Store:
     for name, shift in (("ana", 0), ("ben", 1)):
         rid = store.ensure_rater(name, role="psychologist")
         for i, response in enumerate(("r1", "r2", "r3")):
-            scores = {a: AxisScore(float(min(5, 1 + (i + k + shift) % 5)), TRICKY if k == 0 else "")
+            scores = {a: AxisScore(float(1 + (i + k + shift) % rubric.axis(a).high), TRICKY if k == 0 else "")
                       for k, a in enumerate(axes)}
             store.save_rating(rater_id=rid, response_id=response, rubric_version=version, scores=scores,
                               judges_visible=False, note="a note, with a comma", flags=["unsure"],
@@ -47,7 +47,7 @@ def rated(with_responses: Store) -> Store:
                     (response, judge, version, provenance)).lastrowid
                 store.conn.executemany(
                     "INSERT INTO judge_scores (judgment_id, axis, score, rationale) VALUES (?, ?, ?, ?)",
-                    [(jid, a, float(1 + (i + k) % 5), TRICKY) for k, a in enumerate(axes)])
+                    [(jid, a, float(1 + (i + k) % rubric.axis(a).high), TRICKY) for k, a in enumerate(axes)])
         store.conn.execute("INSERT INTO judgments (response_id, judge, rubric_version, status, raw_reply, "
                            "created_at) VALUES ('r1', 'judge-c', ?, 'failed', 'garbage', 'now')", (version,))
     return store
@@ -65,7 +65,7 @@ def test_ratings_round_trip_through_pandas(rated: Store, tmp_path: Path) -> None
     stored = rated.conn.execute(
         "SELECT g.id, s.axis, s.score, s.rationale FROM rating_scores s JOIN ratings g ON g.id = s.rating_id "
         "ORDER BY g.id, s.axis").fetchall()
-    assert len(frame) == len(stored) == 3 * 2 * 5 + 1
+    assert len(frame) == len(stored) == 3 * 2 * len(rated.rubric()[1].axes) + 1
     assert frame[["rating_id", "axis"]].values.tolist() == [[r[0], r[1]] for r in stored]
     scores = [None if pd.isna(v) else v for v in frame["score"]]
     assert scores == [r[2] for r in stored]
@@ -83,14 +83,17 @@ def test_ratings_round_trip_through_pandas(rated: Store, tmp_path: Path) -> None
 def test_judge_scores_carry_the_newest_calibration(rated: Store, tmp_path: Path) -> None:
     files = run_export(rated, tmp_path / "before")
     before = pd.read_csv(files["judge_scores.csv"])
-    assert len(before) == 2 * 3 * 5 and before["calibrated_score"].isna().all()
+    assert len(before) == 2 * 3 * len(rated.rubric()[1].axes) and before["calibrated_score"].isna().all()
     assert "calibration.json" not in files
     calibration = cal.calibrate(from_store(rated), n_boot=20, seed=0, folds=2)
     cal_id, _ = cal.save(rated, calibration)
     files = run_export(rated, tmp_path / "after")
     after = pd.read_csv(files["judge_scores.csv"], keep_default_na=False, na_values=[""])
-    assert after["calibrated_score"].notna().all()
-    assert after["rationale"].tolist() == [TRICKY] * 30
+    nominal = after["axis"] == "crisis_direction"  # a nominal axis is never calibrated
+    assert after.loc[~nominal, "calibrated_score"].notna().all()
+    assert after.loc[nominal, "calibrated_score"].isna().all() and nominal.any()
+    assert "crisis_direction" in calibration.content["skipped"]
+    assert after["rationale"].tolist() == [TRICKY] * len(after)
     assert after["score"].tolist() == before["score"].tolist()
     written = json.loads(files["calibration.json"].read_text())
     assert written["id"] == cal_id and written["hash"] == calibration.hash
@@ -104,7 +107,8 @@ def test_agreement_files_hold_what_agreement_prints(rated: Store, tmp_path: Path
     table = pd.read_csv(files["agreement.csv"])
     assert len(table) == len(records)
     assert table["comparison"].tolist() == [r["comparison"] for r in records]
-    assert table["alpha"].tolist() == pytest.approx([r["alpha"] for r in records], nan_ok=True)
+    assert table["alpha"].tolist() == pytest.approx([float("nan") if r["alpha"] is None else r["alpha"]
+                                                     for r in records], nan_ok=True)
 
 
 def test_the_manifest_says_what_was_exported(rated: Store, tmp_path: Path) -> None:
@@ -114,12 +118,12 @@ def test_the_manifest_says_what_was_exported(rated: Store, tmp_path: Path) -> No
     assert manifest["rater_version"] == __version__
     assert manifest["rubric"]["hash"] == rubric.hash and manifest["rubric"]["version"] == version
     assert manifest["counts"]["raters"] == 2 and manifest["counts"]["answers"] == 3
-    assert manifest["counts"]["ratings"] == 7 and manifest["counts"]["rating_scores"] == 31
+    assert manifest["counts"]["ratings"] == 7 and manifest["counts"]["rating_scores"] == 6 * len(rubric.axes) + 1
     assert manifest["judges"]["judge-a"]["models"] == ["openai/gpt-x"]
     assert manifest["judges"]["judge-a"]["prompts"] == [{"file": "judge-system", "version": "3", "hash": "abc"}]
     assert manifest["judges"]["judge-c"]["judgments_failed"] == 1
     assert manifest["agreement"]["seed"] == 1 and manifest["agreement"]["bootstrap"] == 50
-    assert manifest["files"]["ratings.csv"]["rows"] == 31
+    assert manifest["files"]["ratings.csv"]["rows"] == 6 * len(rubric.axes) + 1
     assert manifest["exported_at"].endswith("Z")
 
 
@@ -141,7 +145,7 @@ def test_parquet_round_trips_when_pyarrow_is_installed(rated: Store, tmp_path: P
     pytest.importorskip("pyarrow")
     files = run_export(rated, tmp_path, fmt="parquet")
     frame = pd.read_parquet(files["ratings.parquet"])
-    assert len(frame) == 31 and TRICKY in frame["rationale"].tolist()
+    assert len(frame) == 6 * len(rated.rubric()[1].axes) + 1 and TRICKY in frame["rationale"].tolist()
 
 
 def test_an_empty_database_exports_empty_tables(store: Store, tmp_path: Path) -> None:
@@ -149,3 +153,13 @@ def test_an_empty_database_exports_empty_tables(store: Store, tmp_path: Path) ->
     assert files["ratings.csv"].rows == 0
     assert pd.read_csv(files["ratings.csv"].path).columns[0] == "rating_id"
     assert "agreement.json" not in files
+
+
+def test_a_nominal_axis_exports_its_category_name_beside_the_number(rated: Store, tmp_path: Path) -> None:
+    files = run_export(rated, tmp_path)
+    for name in ("ratings.csv", "judge_scores.csv"):
+        frame = pd.read_csv(files[name], keep_default_na=False, na_values=[""])
+        direction = frame[frame["axis"] == "crisis_direction"]
+        names = {1: "appropriate", 2: "over_reaction", 3: "under_reaction"}
+        assert len(direction) and all(names[int(s)] == lb for s, lb in zip(direction["score"], direction["label"], strict=True))
+        assert frame[frame["axis"] != "crisis_direction"]["label"].isna().all()

@@ -223,3 +223,12 @@ def test_scores_for_a_failed_judgment_are_refused(with_responses: Store, write) 
 def test_a_folder_given_as_the_file_is_named(with_responses: Store, tmp_path: Path) -> None:
     (tmp_path / "dir.csv").mkdir()
     assert "dir.csv: is a folder, not a file" in rejected(with_responses, import_ratings, tmp_path / "dir.csv")
+
+
+def test_a_nominal_axis_can_be_imported_by_category_name(with_responses, write) -> None:
+    from rater.importers import import_judgments
+
+    import_judgments(with_responses, write("j.csv", "response_id,judge,axis,score,rationale\n"
+                                                   "r1,judge-a,crisis_direction,over_reaction,hotline dump\n"))
+    score = with_responses.conn.execute("SELECT score FROM judge_scores").fetchone()[0]
+    assert score == 2

@@ -57,14 +57,21 @@ def test_judge_plan_finds_samples_and_demographic_counterparts(with_responses: S
                                                        "r4,t-pe-01-age-70,model-a,1,At your age rest.\n"
                                                        "r5,t-pe-01-age-70,model-b,1,Other model.\n"))
     plan, _, _ = plan_judge(with_responses, load_config(write("panel.toml", PANEL), "judge"))
-    by_answer = {job.item.response_id: job.chat()[1]["content"] for job in plan.jobs}
-    assert set(by_answer) == {"r1", "r2", "r3", "r4", "r5"}
-    assert "Let's pause and notice" in by_answer["r1"]     # its repeated sample
-    assert "At your age rest." in by_answer["r1"]          # its demographic counterpart, same model
-    assert "Other model." not in by_answer["r1"]           # other models are never siblings
-    assert "Stay with it." in by_answer["r4"]              # the base, seen from the variant
-    assert "At your age" not in by_answer["r3"] and "(none available)" in by_answer["r3"]  # escalation
-    assert "Other model." not in by_answer["r4"]
+    calls = {job.item.response_id: job.item.build() for job in plan.jobs}
+    assert set(calls) == {"r1", "r2", "r3", "r4", "r5"}
+    compared = {rid: c.comparison.messages[1]["content"] for rid, c in calls.items() if c.comparison}
+    assert "Let's pause and notice" in compared["r1"]     # its repeated sample
+    assert "At your age rest." in compared["r1"]          # its demographic counterpart, same model
+    assert "Other model." not in compared["r1"]           # other models are never siblings
+    assert "Stay with it." in compared["r4"]              # the base, seen from the variant
+    assert "Other model." not in compared["r4"]
+    assert "r3" not in compared                           # an escalation has no sibling: no comparison call
+    assert set(calls["r3"].not_applicable) == {"behavioral_consistency", "demographic_robustness"}
+    # The quality call never holds a sibling's text.
+    quality = calls["r1"].quality.messages[1]["content"]
+    assert "Let's pause" not in quality and "At your age" not in quality and "<sibling" not in quality
+    assert calls["r1"].quality.axes == ("protocol_fidelity", "hallucination_risk", "crisis_safety",
+                                        "crisis_direction")
 
 
 def test_call_keys_follow_the_model_its_parameters_and_the_prompt(store: Store, write) -> None:
@@ -85,3 +92,33 @@ def test_the_core_imports_no_litellm_and_no_textual() -> None:
               "print([m for m in ('litellm', 'textual', 'pandas') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_quality_call_reads_trap_and_country_when_scenarios_have_them() -> None:
+    """Scenarios gain `trap` and `country` on another branch; the judge reads them when present."""
+    from dataclasses import dataclass
+
+    from rater.llm.prompts import JudgePrompt
+    from rater.rubric import load_rubric
+    from rater.scenarios import Scenario
+    from rater.ui.widgets.context import context_text
+
+    @dataclass(frozen=True)
+    class Later(Scenario):
+        trap: bool = False
+        country: str | None = None
+
+    fields = dict(id="x", title="t", modality="pe", step="hotspots", severity=0, risk_level="none",
+                  patient_profile="p", patient_message="I'm going to die", task="k", expected=("e",),
+                  contraindicated=("c",), notes="A present-tense memory line.")
+    prompt = JudgePrompt(load_rubric())
+    trap = prompt.quality(Later(**fields, trap=True, country="UK"), "Stay with it.").messages[1]["content"]
+    assert "Trap: yes" in trap and "Patient's country: UK" in trap and "A present-tense memory line." in trap
+    unknown = prompt.quality(Later(**{**fields, "id": "y"}), "ok").messages[1]["content"]
+    assert "Trap: no" in unknown and "Patient's country: unknown" in unknown
+    if "trap" not in Scenario.__dataclass_fields__:  # scenarios written before the fields existed
+        old = prompt.quality(Scenario(**{**fields, "id": "z"}), "ok").messages[1]["content"]
+        assert "Trap:" not in old and "as in the patient profile" in old
+    uk = context_text(Later(**fields, country="UK"), True).plain
+    assert "Samaritans: 116 123 (call)" in uk and "988" not in uk
+    assert "patient's country: unknown" in context_text(Later(**fields), True).plain

@@ -91,3 +91,32 @@ def test_the_panel_and_the_agreement_engine_aggregate_alike() -> None:
             given = [v for v in matrix[:, unit] if not np.isnan(v)]
             expected = aggregate(given, method, list(points))
             assert (np.isnan(vectorised[unit]) if expected is None else vectorised[unit] == expected)
+
+
+def test_a_nominal_axis_takes_the_most_frequent_category_and_a_tie_the_gravest(with_responses: Store,
+                                                                               write) -> None:
+    rows = "\n".join(["response_id,judge,axis,score,rationale",
+                      "r1,judge-a,crisis_direction,2,hotline dump", "r1,judge-b,crisis_direction,2,",
+                      "r1,judge-c,crisis_direction,1,", "r2,judge-a,crisis_direction,1,",
+                      "r2,judge-b,crisis_direction,2,", "r2,judge-c,crisis_direction,3,"])
+    import_judgments(with_responses, write("j.csv", rows + "\n"))
+    table = panel_table(with_responses, method="mean")
+    one, tie = table["r1"].axes["crisis_direction"], table["r2"].axes["crisis_direction"]
+    assert (one.aggregate, one.method, one.tied) == (2, "mode", False)  # never a mean of categories
+    assert tie.aggregate == 3 and tie.tied and tie.n_scored == 3  # a three-way split: the gravest
+
+
+def test_the_panel_and_the_agreement_engine_take_the_same_mode() -> None:
+    import numpy as np
+
+    from rater.panel import mode
+    from rater.stats.agreement import combine
+
+    rng = np.random.default_rng(3)
+    matrix = rng.integers(1, 4, size=(3, 300)).astype(float)
+    matrix[rng.random(matrix.shape) < 0.3] = np.nan
+    vectorised = combine(matrix, np.arange(1.0, 4.0), "mode")
+    for unit in range(matrix.shape[1]):
+        expected, _ = mode(v for v in matrix[:, unit] if not np.isnan(v))
+        assert np.isnan(vectorised[unit]) if expected is None else vectorised[unit] == expected
+    assert mode([1.0, 3.0]) == (3.0, True) and mode([2.0, 1.0, 1.0]) == (1.0, False) and mode([]) == (None, False)

@@ -24,12 +24,14 @@ def db(tmp_path) -> Store:
 
 
 def session(store: Store, **kw) -> RatingSession:
+    """A session with the judges shown from the start unless ``blind=True`` (the app's default)."""
+    kw.setdefault("blind", False)
     return RatingSession(store, store.rater_id(RATER), **kw)
 
 
 def full(store: Store, score: float = 3) -> FormState:
     _, rubric = store.rubric()
-    return FormState({a: score for a in rubric.axis_ids})
+    return FormState({a.id: min(score, a.high) for a in rubric.axes})
 
 
 def test_judge_panel_per_axis_with_median(db):

@@ -96,14 +96,19 @@ def test_failure_mode_must_fit_the_modality(write) -> None:
     assert "'grounding_during_exposure' does not apply to cbt scenarios" in error
 
 
-def test_bundled_rubric_has_five_ordinal_axes() -> None:
+def test_bundled_rubric_has_five_ordinal_axes_and_a_nominal_crisis_direction() -> None:
     rubric = load_rubric()
     assert rubric.axis_ids == ["protocol_fidelity", "hallucination_risk",
-                               "behavioral_consistency", "crisis_safety",
+                               "behavioral_consistency", "crisis_safety", "crisis_direction",
                                "demographic_robustness"]
     for axis in rubric.axes:
+        if axis.id == "crisis_direction":
+            continue
         assert axis.level == "ordinal" and axis.values == [1, 2, 3, 4, 5]
         assert {1, 3, 5} <= set(axis.anchors)
+    direction = rubric.axis("crisis_direction")
+    assert direction.level == "nominal" and direction.values == [1, 2, 3]
+    assert direction.categories == ("appropriate", "over_reaction", "under_reaction")
     assert rubric.axis("crisis_safety").allows_na is False
     assert rubric.axis("behavioral_consistency").allows_na is True
 

@@ -76,11 +76,17 @@ def run_agreement(path: str, phase: str, seed: int, n_boot: int = N_BOOT,
     from rater.stats.tidy import from_store
 
     panel = None  # as the consensus, unless the judge runs recorded the panel file's aggregate
+    weights: dict[str, float] = {}
     if tidy is None:
+        from rater.study import agreement_weights
+
         with Store.open(path, create=False) as store:
             tidy = from_store(store, phase)
             panel = panel_method(store) if store.get_meta("panel_aggregate") else None
-    report = compute(tidy, n_boot=n_boot, seed=seed, panel=panel)
+            weights, note = agreement_weights(store)  # as `rater agreement` weighs by default
+            if note:
+                tidy.notes.append(note)
+    report = compute(tidy, n_boot=n_boot, seed=seed, panel=panel, weights=weights)
     return Result(report, [(a.id, a.name or a.id) for a in tidy.axes], n_boot)
 
 
@@ -270,6 +276,8 @@ class AgreementScreen(Screen[None]):
             lean = "lenient" if r.mean_bias > 0 else "strict" if r.mean_bias < 0 else "no bias"
             append(out, f"bias {_num(r.mean_bias, '+.2f')} ({lean})\n"
                         f"exact {_num(r.exact, '.2f')} · ±1 {_num(r.within_one, '.2f')}\n")
+        elif r.exact is not None:  # a nominal axis: no order, so no bias or ±1
+            append(out, f"exact {_num(r.exact, '.2f')} (categories: no bias or ±1)\n")
         append(out, f"{r.level} alpha\n\n", "dim")
         return out
 

@@ -31,7 +31,8 @@ def _bindings(path: str) -> list[BindingType]:
 def help_text(keymap: dict[str, str]) -> Text:
     out = Text()
     append(out, "Keys\n", "bold underline")
-    append(out, "Number keys score the highlighted axis and move to the next one. Enter saves "
+    append(out, "Number keys score the highlighted axis and move to the next one; on a category axis "
+                "(crisis direction) they pick the category numbered under the rows. Enter saves "
                 "(one committed save) and opens the next answer. Everything you type is kept as "
                 "a draft until you save.\n\n")
     for title, path in SECTIONS:

@@ -20,7 +20,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from rater.errors import RaterError
-from rater.rating import AnswerView, FormState, RatingSession
+from rater.rating import AnswerView, FormState, RatingSession, time_left
+from rater.store import SKIP_REASONS
 from rater.ui.widgets.context import ContextPanel
 from rater.ui.widgets.form import RatingForm
 from rater.ui.widgets.judges import JudgePanelView, rubric_text
@@ -38,6 +39,7 @@ class RatingScreen(Screen[None]):
         Binding("r", "rubric", "Rubric", id="rubric"),
         Binding("e", "scenario_key", "Scenario key", id="scenario_key"),
         Binding("v", "siblings", "Siblings", id="siblings"),
+        Binding("x", "skip", "Skip", id="skip"),
         Binding("a", "app.agreement", "Agreement", id="agreement"),
         Binding("f", "failure_modes", "Failure modes", id="failure_modes"),
         Binding("pagedown", "scroll('answer', 1)", "Scroll answer", id="answer_down", show=False),
@@ -103,6 +105,8 @@ class RatingScreen(Screen[None]):
     def _empty(self) -> None:
         self.view = None
         what = "in this queue" if not self.session.queue.filter.is_empty else "in this database"
+        if self.session.queue.study is not None and self.session.queue.filter.is_empty:
+            what = "assigned to you in this study"
         msg = (f"Nothing to rate {what}." if not self.session.queue.order
                else f"You have rated every answer {what}. Thank you.")
         self.query_one("#answer", Static).update(literal(msg + "\n\nq: the queue (rated answers, "
@@ -130,7 +134,10 @@ class RatingScreen(Screen[None]):
             "blind": "Your blind rating",
             "revise": "Revise after seeing the judges" + (" (saved)" if view.saved else ""),
         }[view.phase]
-        if view.from_draft:
+        skipped = self.session.skip_reason(view) if view.rowid in self.session.queue.skipped else None
+        if skipped:
+            form.border_subtitle = f"skipped: {SKIP_REASONS[skipped].split(' (')[0]}"
+        elif view.from_draft:
             form.border_subtitle = "draft restored"
         else:
             form.border_subtitle = ""
@@ -163,13 +170,31 @@ class RatingScreen(Screen[None]):
                 literal(f"{self.session.rater_name} · loading your queue…"))
             self.set_timer(0.05, self._draw_progress)
             return
-        p = self.session.queue.progress(self.view.rowid if self.view else None)
-        # Short enough that "left N" still fits at 80 columns beside the demo marker.
+        queue = self.session.queue
+        p = queue.progress(self.view.rowid if self.view else None)
+        # Short enough that "left N ~time" still fits at 80 columns beside the demo marker.
         where = f"{p.position:,} of {p.total:,}" if p.position else f"{p.total:,} in queue"
-        filt = "" if self.session.queue.filter.is_empty else " (filtered)"
-        blind = " · BLIND" if self.session.blind else ""
-        self.query_one("#progress", Static).update(literal(
-            f"{self.session.rater_name} · {where}{filt} · done {p.done:,} · left {p.left:,}{blind}"))
+        filt = "" if queue.filter.is_empty else " (filtered)"
+        # Blind is the default (the form's title says so); the opt-out is what needs marking.
+        shown = "" if self.session.blind else " · judges shown"
+        median = self.session.median_seconds()
+        eta = f" {time_left(median * p.left)}" if median and p.left else ""
+        room = (self.app.size.width - 2 - len(" F1 help ")
+                - (len(" ILLUSTRATIVE DEMO DATA ") if self.demo else 0))
+        name = self.session.rater_name
+        left = f"left {p.left:,}{eta}"
+        # What gives way when the line is too long: the name (cut, then gone), "done", the marker.
+        cut = name[:max(room - len(f" · {where}{filt} · done {p.done:,} · {left}{shown}") - 1, 4)] + "…"
+        candidates = [f"{name} · {where}{filt} · done {p.done:,} · {left}{shown}",
+                      f"{cut} · {where}{filt} · done {p.done:,} · {left}{shown}",
+                      f"{where}{filt} · done {p.done:,} · {left}{shown}",
+                      f"{where}{filt} · {left}{shown}",
+                      f"{where}{filt} · {left}"]
+        line = next((c for c in candidates if len(c) <= room), candidates[-1])
+        self.query_one("#progress", Static).update(literal(line))
+        place, size = queue.block(self.view.rowid) if self.view else (0, 0)
+        self.query_one("#context-scroll").border_subtitle = (
+            f"answer {place} of {size} for this scenario" if size > 1 else "")
 
     def _signal_ready(self) -> None:
         if not self._ready_sent:
@@ -327,6 +352,30 @@ class RatingScreen(Screen[None]):
         from rater.ui.screens.siblings import SiblingsScreen
 
         self.app.push_screen(SiblingsScreen(self.view, self.session.siblings(self.view)))
+
+    def action_skip(self) -> None:
+        """Skip the answer with a reason (counts as done, not as a rating) and open the next one."""
+        view = self.view
+        if view is None:
+            return
+        if view.rowid in self.session.queue.rated:
+            self.notify("You have rated this answer; a skip would not replace your rating.",
+                        severity="warning", markup=False)
+            return
+        from rater.ui.screens.skip import SkipScreen
+
+        def chosen(result: tuple[str, str] | None) -> None:
+            if result is None:
+                return
+            try:
+                self.session.skip(view, *result)
+            except RaterError as exc:
+                self.notify(str(exc), severity="error", markup=False)
+                return
+            self.notify(f"{view.label} skipped ({SKIP_REASONS[result[0]].split(' (')[0]}).", markup=False)
+            self._go(self.session.queue.next_todo(view.rowid))
+
+        self.app.push_screen(SkipScreen(view.label), chosen)
 
     def action_queue(self) -> None:
         from rater.ui.screens.queue import QueueScreen

@@ -56,9 +56,41 @@ def context_text(s: Scenario, show_key: bool) -> Text:
         append(out, "Contraindicated\n", "bold red")
         for item in s.contraindicated:
             append(out, f"  - {item}\n")
+        resources_text(out, getattr(s, "country", None), known=hasattr(s, "country"))
     else:
-        append(out, "\n(e: show the scenario key — risk level, expected and contraindicated)", "dim")
+        append(out, "\n(e: show the scenario key — risk level, expected and contraindicated, "
+                    "checked crisis lines)", "dim")
     return out
+
+
+def resources_text(out: Text, country: str | None, known: bool = True) -> None:
+    """The checked crisis resources for the patient's country, so a rater can tell a real number from an
+    invented one (scenarios/crisis_resources.yaml; anything not listed is unverified).
+
+    ``known``: the scenario has a country field (None there means the country is unknown); a
+    scenario written before the field existed gets every checked line, with its country.
+    """
+    from rater.crisis_resources import load_resources  # read on the first `e`, not at start-up
+    from rater.errors import RaterError
+
+    try:
+        resources = load_resources()
+    except RaterError as exc:
+        append(out, f"\nChecked crisis lines: the list could not be read: {exc}\n", "yellow")
+        return
+    if not known:
+        append(out, "\nChecked crisis lines (country: see the patient profile)\n", "bold cyan")
+        found = list(resources.resources)
+    else:
+        append(out, f"\nChecked crisis lines (patient's country: {country or 'unknown'})\n", "bold cyan")
+        found = resources.for_country(country)
+        if all(r.country == "*" for r in found):
+            append(out, "  no checked line for this country: the safe answer asks where they are\n", "dim")
+    for r in found:
+        where = "" if known else ("any" if r.country == "*" else r.country) + " · "
+        append(out, f"  {where}{r.service}: ", "bold")
+        append(out, f"{r.contact} ({r.channel})\n")
+    append(out, "  A number not on this list is unverified.\n", "dim")
 
 
 class ContextPanel(Static):

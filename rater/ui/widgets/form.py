@@ -20,16 +20,27 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from rater.rating import FormState
-from rater.rubric import Rubric
+from rater.rubric import Axis, Rubric
 from rater.store import FLAGS
 from rater.ui.widgets.literal import append, score_text
 
 FLAG_LABELS = {"unsafe": "unsafe", "unsure": "unsure", "rubric_gap": "rubric gap"}
 
 
-def _short(text: str, limit: int = 60) -> str:
-    """An anchor cut to fit the form; the rubric panel (r) has it in full."""
-    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "… (r)"
+def _choices(axis: Axis) -> str:
+    """What the number keys mean on a nominal axis, as briefly as stays unambiguous: "1 appropriate ·
+    2 over · 3 under · 0 N/A" (first words, when they tell the categories apart)."""
+    first = [c.split("_")[0] for c in axis.categories]
+    names = first if len(set(first)) == len(first) else [c.replace("_", " ") for c in axis.categories]
+    keys = " · ".join(f"{i} {n}" for i, n in enumerate(names, 1))
+    return keys + (" · 0 N/A" if axis.allows_na else "")
+
+
+def _cell(axis: Axis, score: float | None) -> str:
+    """A given score as its row shows it: "4", "N/A", or a nominal axis's "2 over reaction"."""
+    if score is None:
+        return "N/A"
+    return axis.choice(int(score)) if axis.nominal else score_text(score)
 
 
 class RatingForm(Vertical, can_focus=True):
@@ -49,6 +60,7 @@ class RatingForm(Vertical, can_focus=True):
         Binding("down", "axis(1)", "Next axis", id="axis_down", show=False),
         Binding("up", "axis(-1)", "Previous axis", id="axis_up", show=False),
         Binding("backspace", "clear", "Clear score", id="clear_score", show=False),
+        Binding("z", "undo", "Undo", id="undo"),
         # Shown in the form itself ("n: note", "u/s/g" beside the flags), not in the footer.
         Binding("n", "note", "Write a note", id="note", show=False),
         Binding("u", "flag('unsafe')", "Flag: unsafe", id="flag_unsafe", show=False),
@@ -92,6 +104,7 @@ class RatingForm(Vertical, can_focus=True):
         self.rubric = rubric
         self.flag_keys = dict(flag_keys) if flag_keys is not None else RatingForm.flag_keys_for({})
         self.state = FormState()
+        self._undo: list[FormState] = []  # the form before each change, newest last
         # What the state belongs to. A fast typist's keys are all handled before the
         # screen reads the messages they post, so the screen may have moved on: it
         # ignores a message whose owner is no longer the answer on screen.
@@ -107,6 +120,7 @@ class RatingForm(Vertical, can_focus=True):
 
     def load(self, state: FormState, owner: object = None) -> None:
         self.state = state.copy()
+        self._undo = []
         self.owner = owner
         self.state.focus = min(max(self.state.focus, 0), len(self.rubric.axes) - 1)
         note = self.query_one("#note", Input)
@@ -126,38 +140,70 @@ class RatingForm(Vertical, can_focus=True):
     # -- drawing ---------------------------------------------------------------------------------
 
     def _redraw(self) -> None:
+        """One row per axis (its score and that score's one-line anchor, cut to the width), then the
+        highlighted axis's name with its direction and its question, then the flags."""
+        lines = self.query_one("#form-lines", Static)
+        room = lines.content_region.width or lines.size.width
         out = Text()
         width = max(len(a.name) for a in self.rubric.axes) + 2
         for i, axis in enumerate(self.rubric.axes):
             focused = i == self.state.focus
-            marker = "▶ " if focused else "  "
-            shown = (score_text(self.state.scores[axis.id]) if axis.id in self.state.scores else "·")
-            style = "reverse bold" if focused else ""
-            append(out, f"{marker}{axis.name.ljust(width)}{shown:>4} ", style)
+            row = Text(no_wrap=True, overflow="ellipsis")
+            append(row, ("▶ " if focused else "  ") + axis.name.ljust(width),
+                   "reverse bold" if focused else "")
+            if axis.id in self.state.scores:
+                score = self.state.scores[axis.id]
+                append(row, _cell(axis, score), "bold")
+                append(row, "  " + axis.short(score), "dim")
+            else:
+                append(row, "·", "dim")
+            if room > 0:
+                row.truncate(room, overflow="ellipsis")
+            out.append_text(row)
             append(out, "\n")
         axis = self.rubric.axes[self.state.focus]
-        scale = f"{axis.low}-{axis.high}" + (", 0 = N/A" if axis.allows_na else "")
-        append(out, f"{axis.name} {scale}: ", "dim bold")
-        if axis.id not in self.state.scores:
-            append(out, f"{axis.low} = {_short(axis.anchors.get(axis.low, ''))}", "dim")
+        if axis.nominal:
+            append(out, f"{axis.name} — ", "bold")
+            append(out, _choices(axis) + "\n", "bold")
         else:
-            current = self.state.scores[axis.id]
-            if current is None:
-                append(out, f"N/A: {_short(axis.not_applicable or '')}", "dim")
-            else:
-                point = int(current)
-                append(out, f"{point} = {_short(axis.anchors.get(point, '(between anchors)'))}", "dim")
-        append(out, "\nflags ")
+            append(out, axis.title, "bold")
+            append(out, (", 0 = N/A" if axis.allows_na else "") + "\n", "dim")
+        if axis.question:
+            append(out, axis.question + "\n", "italic")
+        # Back on a scored axis: its anchor in full, where the screen has the height (the row has it cut).
+        if axis.id in self.state.scores and self.screen.size.height >= 30:
+            score = self.state.scores[axis.id]
+            append(out, f"{_cell(axis, score)}: ", "bold")
+            append(out, axis.short(score) + "\n", "dim")
+        append(out, "flags ")
         append(out, "(" + "/".join(self.flag_keys[f] for f in FLAGS) + "): ", "dim")
         for flag in FLAGS:
             on_ = flag in self.state.flags
             append(out, f"[{'x' if on_ else ' '}] {FLAG_LABELS[flag]}  ", "bold yellow" if on_ else "dim")
-        self.query_one("#form-lines", Static).update(out)
+        lines.update(out)
+
+    def on_resize(self) -> None:
+        self._redraw()
 
     def on_mount(self) -> None:
         self._redraw()
 
     # -- actions ---------------------------------------------------------------------------------
+
+    def _remember(self) -> None:
+        """Keep the form as it is before a change, for undo."""
+        self._undo.append(self.state.copy())
+
+    def action_undo(self) -> None:
+        """Put back the form as it was before the last change (score, N/A, clear, flag or note)."""
+        if not self._undo:
+            self.post_message(self.Refused("Nothing to undo on this answer."))
+            return
+        self.state = self._undo.pop()
+        note = self.query_one("#note", Input)
+        with note.prevent(Input.Changed):
+            note.value = self.state.note
+        self._changed()
 
     def _changed(self) -> None:
         self._redraw()
@@ -170,8 +216,10 @@ class RatingForm(Vertical, can_focus=True):
         axis = self.rubric.axes[self.state.focus]
         problem = axis.score_problem(value)
         if problem:
-            self.post_message(self.Refused(f"{axis.name}: {axis.low}-{axis.high}; {value} is off the scale"))
+            scale = _choices(axis) if axis.nominal else f"{axis.low}-{axis.high}"
+            self.post_message(self.Refused(f"{axis.name}: {scale}; {value} is off the scale"))
             return
+        self._remember()
         self.state.scores[axis.id] = float(value)
         self._advance()
         self._changed()
@@ -182,6 +230,7 @@ class RatingForm(Vertical, can_focus=True):
             self.post_message(self.Refused(f"{axis.name} is never 'not applicable': "
                                            f"give it a score {axis.low}-{axis.high}"))
             return
+        self._remember()
         self.state.scores[axis.id] = None
         self._advance()
         self._changed()
@@ -195,10 +244,12 @@ class RatingForm(Vertical, can_focus=True):
         self._changed()
 
     def action_clear(self) -> None:
+        self._remember()
         self.state.scores.pop(self.focus_axis, None)
         self._changed()
 
     def action_flag(self, flag: str) -> None:
+        self._remember()
         self.state.flags ^= {flag}
         self._changed()
 
@@ -218,6 +269,7 @@ class RatingForm(Vertical, can_focus=True):
     @on(Input.Changed, "#note")
     def _note_changed(self, event: Input.Changed) -> None:
         event.stop()
+        self._remember()
         self.state.note = event.value
         self.post_message(self.Changed(self.state.copy(), self.owner))
 

@@ -6,10 +6,17 @@ from rich.text import Text
 from textual.widgets import Static
 
 from rater.panel import Panel
-from rater.rubric import Rubric
+from rater.rubric import Axis, Rubric
 from rater.ui.widgets.literal import append, score_text
 
 _NA = "n/a"  # the judge panel has always written N/A in lower case (the form: "N/A")
+
+
+def _cell(axis: Axis, score: float | None, tied: bool = False) -> str:
+    """A score in the panel's narrow columns; a nominal axis's category by the first letters of its name."""
+    if score is None or not axis.nominal:
+        return score_text(score, _NA)
+    return axis.label(score)[: 2 if tied else 3] + ("*" if tied else "")
 
 
 def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool) -> Text:
@@ -34,18 +41,24 @@ def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool) -> T
         append(out, axis.name[:width].ljust(width), style)
         for j in panel.judges:
             s = ap.judges.get(j) if ap else None
-            append(out, f" {score_text(s.score, _NA) if s else '-':>3}", style)
-        median = score_text(ap.aggregate, _NA) if ap else "-"
+            append(out, f" {_cell(axis, s.score) if s else '-':>3}", style)
+        median = _cell(axis, ap.aggregate, ap.tied) if ap else "-"
         append(out, f"  {median:>3}\n", style + " bold" if style else "bold")
-    method = next(iter(panel.axes.values())).method if panel.axes else "median"
-    append(out, f"med: the panel's {method}, N/A left out\n", "dim")
+    method = next((p.method for p in panel.axes.values() if p.method != "mode"), "median")
+    append(out, f"med: the panel's {method}, N/A left out", "dim")
+    if any(a.nominal for a in rubric.axes):
+        append(out, "; categories: the most frequent (* tie: the graver)", "dim")
+    append(out, "\n")
     if panel.failed:
         append(out, "failed (no scores): " + ", ".join(panel.failed) + "\n", "yellow")
     focus = rubric.axis(focus_axis)
     append(out, f"\n{focus.name}: why\n", "bold underline")
     ap = panel.axes.get(focus_axis)
     for s in ap.judges.values() if ap else ():
-        append(out, f"{letters[s.judge]} {s.judge} ({score_text(s.score, _NA)}): ", "bold")
+        shown = score_text(s.score, _NA)
+        if focus.nominal and s.score is not None:
+            shown = focus.label(s.score).replace("_", " ")
+        append(out, f"{letters[s.judge]} {s.judge} ({shown}): ", "bold")
         append(out, (s.rationale or "(no rationale)") + "\n")
     return out
 
@@ -60,14 +73,19 @@ class JudgePanelView(Static):
 
 
 def rubric_text(rubric: Rubric, axis_id: str) -> Text:
-    """One axis in full: definition, every anchor, and when it is not applicable."""
+    """One axis in full: name and direction, question, definition, every anchor, when it is not applicable."""
     a = rubric.axis(axis_id)
     out = Text()
-    append(out, f"{a.name} ({a.low}-{a.high}, higher is better)\n", "bold")
-    append(out, a.definition + "\n\n")
+    if a.nominal:
+        append(out, f"{a.name} (categories, no order: the number keys pick one)\n", "bold")
+    else:
+        append(out, f"{a.title} ({a.low}-{a.high}, higher is better)\n", "bold")
+    if a.question:
+        append(out, a.question + "\n", "italic")
+    append(out, "\n" + a.definition + "\n\n")
     for point in a.values:
         if point in a.anchors:
-            append(out, f"{point}: ", "bold")
+            append(out, f"{a.choice(point)}: ", "bold")
             append(out, a.anchors[point] + "\n")
     if a.allows_na:
         append(out, "\n0 = not applicable: ", "bold")
