@@ -175,6 +175,20 @@ def test_study_inclusion_weights_are_used_when_the_study_module_gives_them(monke
     assert weighted["panel"] == equal["panel"]
 
 
+def test_a_study_not_yet_fully_rated_is_said_to_break_the_assumption(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Halfway through a study the rated answers are whatever the queues served first, not the draw."""
+    store = study()
+    rated = {r[0] for r in store.conn.execute("SELECT response_id FROM ratings")}
+    unrated = [r[0] for r in store.conn.execute("SELECT id FROM responses") if r[0] not in rated][:20]
+    fake = types.ModuleType("rater.study")
+    fake.inclusion_weights = lambda s: {rid: 2.0 for rid in [*rated, *unrated]}  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "rater.study", fake)
+    notes = build(store, n_boot=20, seed=1).notes
+    assert any("20 of the study's 100 drawn answers are not rated yet" in n for n in notes)
+    fake.inclusion_weights = lambda s: {rid: 2.0 for rid in rated}  # type: ignore[attr-defined]
+    assert not any("not rated yet" in n for n in build(store, n_boot=20, seed=1).notes)
+
+
 def test_escalation_shares_come_from_the_crisis_direction_axis() -> None:
     report = build(study(direction=True), n_boot=20, seed=1)
     assert report.escalation_source == "crisis_direction axis"
