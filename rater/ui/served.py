@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -109,7 +110,10 @@ def _adjudicate(store: Store, rater_id: int, options: dict[str, Any]) -> App[Any
                             "you can rate answers as usual.")
     row = store.conn.execute("SELECT name FROM raters WHERE id = ?", (rater_id,)).fetchone()
     app: App[Any] = factory(store, str(row[0]))
-    # The browser's alternatives to ctrl+q and ctrl+p, as in the rating app.
+    # The browser's alternatives to ctrl+q and ctrl+p, as in the rating app. ctrl+q stays bound but leaves
+    # the footer: it shows one key per action, and it showed the one the browser keeps.
+    keys = app._bindings.key_to_bindings
+    keys["ctrl+q"] = [replace(b, show=False) for b in keys.get("ctrl+q", [])]
     app.bind("ctrl+x", "quit", description="End session", key_display="^x")
     app.bind("f2", "command_palette", description="Commands", key_display="F2")
     return app

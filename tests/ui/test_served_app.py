@@ -93,3 +93,17 @@ def test_the_server_and_the_link_commands_import_no_textual():
             "print(sorted(m for m in ('textual', 'pandas', 'numpy', 'litellm') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_the_adjudication_footer_shows_the_browser_alternative_not_ctrl_q(db_path):
+    """The footer shows one key per action: it showed ^q Quit, which the browser keeps, not ^x End session."""
+    store = Store.open(db_path)
+    app = served.MODES["adjudicate"](store, store.rater_id(RATER) or 0, {})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = footer_text(app)
+        assert "^x End session" in text and "^q" not in text
+        await pilot.press("ctrl+q")             # still bound where the browser lets it through
+        await pilot.pause()
+    assert app.return_code == 0
+    store.close()
