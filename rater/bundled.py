@@ -13,7 +13,7 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def data_dir() -> Path:
-    """The folder holding taxonomy.yaml, rubric.yaml, pe/, cbt/, demo/ and prompts/."""
+    """The folder holding taxonomy.yaml, rubric.yaml, pe/, cbt/, provocations/, demo/ and prompts/."""
     installed = _PACKAGE / "_bundled" / "scenarios"
     if installed.is_dir():
         return installed

@@ -15,6 +15,7 @@ import click
 
 from rater import __version__
 from rater.cliutil import db_option, open_store, print_status
+from rater.literal import shown
 
 
 class _UserError(click.ClickException):
@@ -23,7 +24,8 @@ class _UserError(click.ClickException):
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
-        click.secho("error: " + self.message.replace("\n", "\nerror: "), fg="red", err=True)
+        text = shown(self.message, one_line=False)  # errors quote file contents: show them literally
+        click.secho("error: " + text.replace("\n", "\nerror: "), fg="red", err=True)
 
 
 class _Group(click.Group):
@@ -69,8 +71,9 @@ def init(db_path: str | None, rubric_path: str | None, no_scenarios: bool) -> No
     from rater.importers import import_scenarios
     from rater.rubric import load_rubric
 
+    rubric = load_rubric(Path(rubric_path) if rubric_path else None)  # a bad file creates nothing
     store = open_store(db_path, create=True)
-    version = store.ensure_rubric(load_rubric(Path(rubric_path) if rubric_path else None))
+    version = store.ensure_rubric(rubric)
     click.echo(f"{store.path}: rubric version {version}")
     if not no_scenarios:
         click.echo(f"{store.path}: {import_scenarios(store, bundled.scenario_paths())}")
@@ -101,12 +104,40 @@ def scenarios_list(db_path: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    columns = ("id", "modality", "step", "severity", "risk_level", "base_id", "demographic_group")
-    widths = {c: max([len(c)] + [len(str(r[c] or "")) for r in rows]) for c in columns}
+    columns = ("id", "family", "modality", "step", "risk_level", "trap", "demographic_group")
+    cells = [{c: shown(str(r[c] or "")) for c in columns} for r in rows]
+    widths = {c: max([len(c)] + [len(r[c]) for r in cells]) for c in columns}
     click.echo("  ".join(c.ljust(widths[c]) for c in columns))
-    for r in rows:
-        click.echo("  ".join(str(r[c] or "").ljust(widths[c]) for c in columns))
+    for r in cells:
+        click.echo("  ".join(r[c].ljust(widths[c]) for c in columns))
     click.echo(f"\n{len(rows)} scenarios")
+
+
+@scenarios.command("export")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the JSONL here instead of standard output.")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="Export a database's scenarios instead of the bundled set.")
+def scenarios_export(out: Path | None, db_path: str | None) -> None:
+    """Write every scenario, fully expanded, as JSONL (one scenario a line, every field).
+
+    Demographic variants carry `template` and `cues`; rendering the one with the
+    other gives the variant's text. Counts go to standard error.
+    """
+    from rater.scenario_export import export_counts, export_row
+    from rater.scenarios import load_scenarios
+
+    items = open_store(db_path).scenarios() if db_path else load_scenarios()
+    lines = "".join(json.dumps(export_row(s), ensure_ascii=False) + "\n" for s in items)
+    if out is None:
+        click.echo(lines, nl=False)
+    else:
+        from rater.atomic import replacing
+
+        with replacing(out) as fh:
+            fh.write(lines)
+        click.echo(f"{out}: {len(items)} scenarios", err=True)
+    click.echo(export_counts(items), err=True)
 
 
 @scenarios.command("validate")

@@ -1,4 +1,4 @@
-"""The demo database: bundled scenarios plus handwritten, illustrative answers, judge scores and ratings.
+"""The demo database: the demo's scenarios plus handwritten, illustrative answers, judge scores and ratings.
 
 The demo answers, judge scores and the ratings of three made-up clinicians
 (``demo-clinician-1`` to ``-3``) were written by hand to show what rater does;
@@ -40,8 +40,10 @@ def build_demo(path: Path) -> Store:
     store = Store.open(path)
     store.set_meta("demo", "illustrative")
     store.ensure_rubric(load_rubric())
-    import_scenarios(store, bundled.scenario_paths())
     demo = bundled.demo_dir()
+    # The illustrative answers answer the earlier 89-scenario set, kept for the demo alone
+    # (demo/scenarios/) until the demo is rebuilt on the narrative set.
+    import_scenarios(store, [demo / "scenarios"])
     for file in sorted(demo.glob("*responses.jsonl")):
         import_responses(store, file, provenance={"source": "illustrative demo data, handwritten",
                                                   "file": file.name})

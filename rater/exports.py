@@ -35,6 +35,14 @@ however many rows there are. An empty cell is a missing value or "not
 applicable". Each file is written beside its final name and renamed when
 complete, so a crashed export never leaves a half file. ``fmt="parquet"``
 writes the three tables as Parquet instead (needs pyarrow).
+
+Every file is created 0600 (its owner only: exports hold clinical material
+and clinicians' names) unless ``mode`` says otherwise. ``excel_safe`` makes
+the CSV files safe to open in a spreadsheet: a text cell that starts with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return, which Excel,
+LibreOffice and Google Sheets would run as a formula, gets a leading ``'``.
+That changes the text, so it is for people opening the files, not for
+pandas or R.
 """
 
 from __future__ import annotations
@@ -48,7 +56,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rater.atomic import replacing
+from rater.atomic import PRIVATE, create_private, replacing
 from rater.errors import Problem, RaterError
 from rater.phases import phase_sql
 
@@ -152,9 +160,34 @@ class Exported:
         return f"{self.path}" + (f" ({self.rows:,} rows)" if self.rows is not None else "")
 
 
+@dataclass(frozen=True)
+class _Files:
+    """How files are written: their permissions, and whether text cells are made spreadsheet-safe."""
+
+    mode: int = PRIVATE
+    excel_safe: bool = False
+
+    def field(self, value: Any) -> str:
+        return _field(excel_cell(value) if self.excel_safe else value)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def excel_cell(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, made inert with a leading ``'``.
+
+    >>> [excel_cell(v) for v in ("=1+1", "-2 points", "@SUM(A1)", "fine", -2)]
+    ["'=1+1", "'-2 points", "'@SUM(A1)", 'fine', -2]
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def export(store: Store, out: Path = DEFAULT_DIR, *, fmt: str = "csv",
-           agreement: Report | None = None, agreement_options: dict[str, Any] | None = None
-           ) -> list[Exported]:
+           agreement: Report | None = None, agreement_options: dict[str, Any] | None = None,
+           mode: int = PRIVATE, excel_safe: bool = False) -> list[Exported]:
     """Write every export file to ``out``; returns what was written, manifest last.
 
     ``agreement`` is a computed report (see rater.stats.agreement) or None
@@ -167,24 +200,29 @@ def export(store: Store, out: Path = DEFAULT_DIR, *, fmt: str = "csv",
         raise RaterError(Problem(f"unknown format {fmt!r}", field="format", fix="use csv or parquet"))
     if fmt == "parquet":
         require_pyarrow()
+        if excel_safe:
+            raise RaterError(Problem("--excel-safe is for CSV files", field="format",
+                                     fix="export --format csv --excel-safe for a spreadsheet"))
+    files = _Files(mode, excel_safe)
     out.mkdir(parents=True, exist_ok=True)
     _axis_labels(store)
     latest = calibration.latest(store)
     written = [
-        _table(store, RATINGS, (), out / f"ratings.{fmt}", fmt),
-        _table(store, JUDGE_SCORES, (latest["id"] if latest else None,), out / f"judge_scores.{fmt}", fmt),
+        _table(store, RATINGS, (), out / f"ratings.{fmt}", fmt, files),
+        _table(store, JUDGE_SCORES, (latest["id"] if latest else None,), out / f"judge_scores.{fmt}", fmt,
+               files),
     ]
     if agreement is not None:
         records = [r.to_dict() for r in agreement.records]
-        written.append(_agreement_table(records, out / f"agreement.{fmt}", fmt))
-        written.append(_json(out / "agreement.json", records))
+        written.append(_agreement_table(records, out / f"agreement.{fmt}", fmt, files))
+        written.append(_json(out / "agreement.json", records, files))
     if latest is not None:
-        written.append(_json(out / "calibration.json", latest))
+        written.append(_json(out / "calibration.json", latest, files))
     from rater.study_exports import export_study_tables
 
-    written.extend(export_study_tables(store, out, fmt))
-    written.append(_json(out / "manifest.json",
-                         manifest(store, written, agreement, agreement_options or {}, latest)))
+    written.extend(export_study_tables(store, out, fmt, files))
+    options = {**(agreement_options or {}), "excel_safe": excel_safe}
+    written.append(_json(out / "manifest.json", manifest(store, written, agreement, options, latest), files))
     return written
 
 
@@ -303,24 +341,26 @@ def _merged(store: Store, table: _Table, params: tuple[Any, ...]
                 yield parent, row
 
 
-def _table(store: Store, table: _Table, params: tuple[Any, ...], path: Path, fmt: str) -> Exported:
+def _table(store: Store, table: _Table, params: tuple[Any, ...], path: Path, fmt: str,
+           files: _Files) -> Exported:
     names = [name for name, _ in table.columns]
     split = 1 + len(table.before)
+    field = files.field
     if fmt == "parquet":
         rows = (parent[1:split] + row[1:] + parent[split:] for parent, row in _merged(store, table, params))
-        return _write_parquet(path, table.columns, rows)
+        return _write_parquet(path, table.columns, rows, files.mode)
     n = 0
     last: tuple[Any, ...] | None = None
     head = tail = ""
     lines: list[str] = []
-    with replacing(path, newline="") as fh:
+    with replacing(path, newline="", mode=files.mode) as fh:
         fh.write(",".join(names) + "\n")
         for parent, row in _merged(store, table, params):
             if parent is not last:
                 last = parent
-                head = ",".join(map(_field, parent[1:split]))
-                tail = ",".join(map(_field, parent[split:]))
-            lines.append(f"{head},{','.join(map(_field, row[1:]))},{tail}")
+                head = ",".join(map(field, parent[1:split]))
+                tail = ",".join(map(field, parent[split:]))
+            lines.append(f"{head},{','.join(map(field, row[1:]))},{tail}")
             if len(lines) >= _BATCH:
                 fh.write("\n".join(lines) + "\n")
                 n += len(lines)
@@ -343,23 +383,25 @@ def _field(value: Any) -> str:
     return str(value)
 
 
-def _agreement_table(records: list[dict[str, Any]], path: Path, fmt: str) -> Exported:
+def _agreement_table(records: list[dict[str, Any]], path: Path, fmt: str, files: _Files) -> Exported:
     if fmt == "parquet":
         import pandas as pd
 
         tmp = path.with_name(path.name + ".part")
+        create_private(tmp, files.mode)
         pd.DataFrame(records, columns=list(AGREEMENT_COLUMNS)).to_parquet(tmp, index=False)
         os.replace(tmp, path)
         return Exported(path, len(records))
-    with replacing(path, newline="") as fh:
+    safe = excel_cell if files.excel_safe else (lambda v: v)
+    with replacing(path, newline="", mode=files.mode) as fh:
         writer = csv.writer(fh, lineterminator="\n")
         writer.writerow(AGREEMENT_COLUMNS)
-        writer.writerows([rec[c] for c in AGREEMENT_COLUMNS] for rec in records)
+        writer.writerows([safe(rec[c]) for c in AGREEMENT_COLUMNS] for rec in records)
     return Exported(path, len(records))
 
 
-def _write_parquet(path: Path, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]]
-                   ) -> Exported:
+def _write_parquet(path: Path, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]],
+                   mode: int = PRIVATE) -> Exported:
     """Row groups of ``_BATCH`` rows, each column typed from ``columns`` (int, float or text)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -369,6 +411,7 @@ def _write_parquet(path: Path, columns: Sequence[tuple[str, str]], rows: Iterabl
     n = 0
     tmp = path.with_name(path.name + ".part")
     try:
+        create_private(tmp, mode)
         with pq.ParquetWriter(tmp, schema) as writer:
             for batch in _batches(iter(rows)):
                 arrays = [pa.array(list(col), type=field.type)
@@ -391,8 +434,8 @@ def _batches(rows: Iterable[Any]) -> Iterator[list[Any]]:
         yield batch
 
 
-def _json(path: Path, data: Any) -> Exported:
-    with replacing(path) as fh:
+def _json(path: Path, data: Any, files: _Files | None = None) -> Exported:
+    with replacing(path, mode=(files or _Files()).mode) as fh:
         json.dump(data, fh, indent=2, ensure_ascii=False, allow_nan=False)
         fh.write("\n")
     return Exported(path, len(data) if isinstance(data, list) else None)

@@ -7,7 +7,7 @@ same file changes nothing.
 
 Formats (CSV with a header row, or JSONL with one object a line):
 
-- responses:  response_id, scenario_id, model, sample, text
+- responses:  response_id, scenario_id, model, sample (0, 1, 2... or 1, 2, 3...), text
 - judgments:  response_id, judge, axis, score, rationale
 - ratings:    response_id, rater, axis, score, rationale  (optional: judges_visible)
 
@@ -19,16 +19,17 @@ from __future__ import annotations
 import functools
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec
 
 from rater.errors import Problem, RaterError
 from rater.rubric import Rubric
-from rater.scenarios import OPTIONAL, REQUIRED, check_set, load_scenarios, parse_scenario
+from rater.scenarios import FAMILY_FIELDS, OPTIONAL, REQUIRED, check_set, load_scenarios, parse_scenario
 from rater.store import AxisScore, Store, now
-from rater.tabular import cell_score, cell_text, read_rows
+from rater.tabular import cell_id, cell_score, cell_text, read_rows
 from rater.taxonomy import load_taxonomy
 from rater.yamlsrc import Located
 
@@ -67,9 +68,24 @@ def _all_or_nothing(importer: Callable[P, ImportResult]) -> Callable[P, ImportRe
         try:
             return importer(*args, **kwargs)
         except RaterError as exc:
+            if exc.problems and exc.problems[-1] is UNCHANGED:  # already capped (Problems)
+                raise
             raise RaterError.capped(exc.problems, UNCHANGED) from None
 
     return run
+
+
+def _ids(path: Path, line: int, row: dict[str, Any], keys: tuple[str, ...],
+         add: Callable[[Problem], None]) -> list[str] | None:
+    """The id and name cells ``keys`` of a row, or None after reporting each one that is not an id."""
+    out: list[str] = []
+    for key in keys:
+        value = cell_id(row.get(key))
+        if isinstance(value, Problem):
+            add(Problem(value.message, str(path), line, key, value.fix))
+        else:
+            out.append(value)
+    return out if len(out) == len(keys) else None
 
 
 def _scored_row(path: Path, line: int, row: dict[str, Any], rubric: Rubric,
@@ -111,7 +127,7 @@ def import_scenarios(store: Store, paths: Iterable[Path]) -> ImportResult:
         if path in yaml_paths:
             continue
         fresh = []
-        for line, row in read_rows(path, ("id",), REQUIRED + OPTIONAL):
+        for line, row in read_rows(path, ("id",), REQUIRED + OPTIONAL + FAMILY_FIELDS, nested=True):
             doc = Located(row, str(path), line, {})
             scenario, found = parse_scenario(doc, tax)
             problems.extend(found)
@@ -135,64 +151,191 @@ def import_scenarios(store: Store, paths: Iterable[Path]) -> ImportResult:
 
 # -- responses ---------------------------------------------------------------------
 
+BATCH = 5000  # rows staged per executemany
+
+
+class Problems:
+    """Problems found so far: the first ``limit`` kept, the rest only counted (bounded memory)."""
+
+    def __init__(self, limit: int = 25) -> None:
+        self.limit = limit
+        self.kept: list[Problem] = []
+        self.count = 0
+
+    def add(self, problem: Problem) -> None:
+        self.count += 1
+        if len(self.kept) < self.limit:
+            self.kept.append(problem)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def raise_if_any(self) -> None:
+        if self.count:
+            more = [Problem(f"... and {self.count - len(self.kept)} more problems")] \
+                if self.count > len(self.kept) else []
+            raise RaterError([*self.kept, *more, UNCHANGED])
+
+
+@contextmanager
+def _staging(store: Store, name: str, columns: str) -> Iterator[str]:
+    """A TEMP table for one import: a big file is checked in SQLite, not held in Python's memory.
+
+    Staging happens outside any write lock (temp tables are the connection's
+    own), so raters keep saving while a large file is read.
+    """
+    table = f"temp.{name}"
+    # A temp file reused after a DROP journals every page it overwrites: 10x slower, and an
+    # in-memory journal grows with the file. Staging tables are dropped whatever happens, so
+    # they need no journal; nothing here ever rolls the temp database back.
+    store.conn.execute("PRAGMA temp.journal_mode = OFF")
+    store.conn.execute(f"DROP TABLE IF EXISTS {table}")
+    store.conn.execute(f"CREATE TEMP TABLE {name} ({columns})")
+    try:
+        yield table
+    finally:
+        store.conn.execute(f"DROP TABLE IF EXISTS {table}")
+        store.conn.execute("PRAGMA temp.journal_mode = DELETE")
+
+
+def _stage(store: Store, table: str, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` into a staging table in one transaction (of the temp database only)."""
+    marks = ", ".join("?" * len(store.conn.execute(f"SELECT * FROM {table} LIMIT 0").description))
+    own = not store.conn.in_transaction  # inside a caller's transaction, join it
+    if own:
+        store.conn.execute("BEGIN")
+    try:
+        for batch in _batched(rows):
+            store.conn.executemany(f"INSERT INTO {table} VALUES ({marks})", batch)
+    except BaseException:
+        if own and store.conn.in_transaction:
+            store.conn.execute("COMMIT")  # not ROLLBACK: without a journal it cannot; the table is dropped
+        raise
+    if own:
+        store.conn.execute("COMMIT")
+
+
+def _batched(rows: Iterable[tuple[Any, ...]], size: int = BATCH) -> Iterator[list[tuple[Any, ...]]]:
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _sample(raw: str) -> int | None:
+    """A sample number: a non-negative whole number in ASCII digits (0-based pipelines welcome)."""
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        return None
+    return int(raw)
+
+
 @_all_or_nothing
 def import_responses(store: Store, path: Path, provenance: dict[str, Any] | None = None
                      ) -> ImportResult:
+    """Answers to scenarios; linear in the file (rows are checked in a staging table)."""
     scenario_ids = set(store.scenario_hashes())
-    existing = {r["id"]: r for r in store.conn.execute(
-        "SELECT id, scenario_id, model, sample, text FROM responses")}
-    slots = {(r["scenario_id"], r["model"], r["sample"]): r["id"] for r in existing.values()}
-    problems: list[Problem] = []
-    fresh: dict[str, tuple[int, tuple[str, str, int, str]]] = {}
+    problems = Problems()
+    conn = store.conn
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for line, row in read_rows(path, RESPONSE_COLUMNS):
+            ids = _ids(path, line, row, ("response_id", "scenario_id", "model"), problems.add)
+            if ids is None:
+                continue
+            rid, sid, model = ids
+            text = cell_text(row.get("text"))
+            ok = True
+            for key, value in (("response_id", rid), ("model", model), ("text", text)):
+                if not value:
+                    problems.add(Problem("is empty", str(path), line, key, "every response needs it"))
+                    ok = False
+            if sid not in scenario_ids:
+                problems.add(Problem(
+                    f"scenario {sid!r} is not in the database", str(path), line, "scenario_id",
+                    "import the scenario first, or check the id (`rater scenarios list --db ...`)"))
+                ok = False
+            sample_raw = cell_text(row.get("sample"))
+            sample = _sample(sample_raw)
+            if sample is None:
+                problems.add(Problem(f"{sample_raw!r} is not a sample number", str(path), line,
+                                     "sample", "use 0, 1, 2... (a whole number, the same numbering "
+                                               "for every model)"))
+                ok = False
+            if ok:
+                yield line, rid, sid, model, sample, text
+
+    with _staging(store, "import_responses",
+                  "line INTEGER PRIMARY KEY, id TEXT, scenario_id TEXT, model TEXT, "
+                  "sample INTEGER, text TEXT") as stage:
+        _stage(store, stage, rows())
+        problems.raise_if_any()
+        conn.execute("CREATE INDEX temp.import_responses_id ON import_responses (id, line)")
+        # The first row of each id is the one that counts; a later row must repeat it exactly.
+        conn.execute("CREATE TEMP TABLE import_responses_first AS SELECT * FROM import_responses "
+                     "WHERE line IN (SELECT min(line) FROM import_responses GROUP BY id)")
+        conn.execute("CREATE INDEX temp.import_responses_first_id ON import_responses_first (id)")
+        conn.execute("CREATE INDEX temp.import_responses_first_slot ON import_responses_first "
+                     "(scenario_id, model, sample, line)")
+        try:
+            with store.write():
+                unchanged = _check_responses(store, path, stage, problems)
+                problems.raise_if_any()
+                stamp = now()
+                prov = json.dumps(provenance or {"source": "import", "file": path.name})
+                added = conn.execute(
+                    "INSERT INTO responses (id, scenario_id, model, sample, text, provenance, "
+                    "created_at) SELECT f.id, f.scenario_id, f.model, f.sample, f.text, ?, ? "
+                    "FROM temp.import_responses_first f WHERE NOT EXISTS "
+                    "(SELECT 1 FROM main.responses r WHERE r.id = f.id) ORDER BY f.line",
+                    (prov, stamp)).rowcount
+        finally:
+            conn.execute("DROP TABLE IF EXISTS temp.import_responses_first")
+    return ImportResult("responses", added, 0, unchanged)
+
+
+def _check_responses(store: Store, path: Path, stage: str, problems: Problems) -> int:
+    """Cross-row checks of staged responses, in SQL; returns how many are already stored as given."""
+    q = store.conn.execute
+    where = str(path)
+    for line, rid, first in q(
+            f"SELECT s.line, s.id, f.line FROM {stage} s JOIN temp.import_responses_first f "
+            "ON f.id = s.id WHERE s.line > f.line AND (s.scenario_id IS NOT f.scenario_id OR "
+            "s.model IS NOT f.model OR s.sample IS NOT f.sample OR s.text IS NOT f.text) "
+            "ORDER BY s.line"):
+        problems.add(Problem(f"response {rid!r} appears again (first at line {first}) with "
+                             "different content", where, line, "response_id",
+                             "give each response its own id"))
     unchanged = 0
-    for line, row in read_rows(path, RESPONSE_COLUMNS):
-
-        def bad(message: str, field: str, fix: str, line: int = line) -> None:
-            problems.append(Problem(message, str(path), line, field, fix))
-
-        rid, sid, model, text = (cell_text(row.get(k)) for k in ("response_id", "scenario_id",
-                                                              "model", "text"))
-        for key, value in (("response_id", rid), ("model", model), ("text", text)):
-            if not value:
-                bad("is empty", key, "every response needs it")
-        if sid not in scenario_ids:
-            bad(f"scenario {sid!r} is not in the database", "scenario_id",
-                "import the scenario first, or check the id (`rater scenarios list --db ...`)")
-        sample_raw = cell_text(row.get("sample"))
-        if not sample_raw.isdigit() or int(sample_raw) < 1:
-            bad(f"{sample_raw!r} is not a sample number", "sample",
-                "use 1, 2, 3... (1 for a single answer)")
-            continue
-        record = (sid, model, int(sample_raw), text)
-        if rid in fresh:
-            if fresh[rid][1] != record:
-                bad(f"response {rid!r} appears again (first at line {fresh[rid][0]}) with "
-                    "different content", "response_id", "give each response its own id")
-            continue
-        old = existing.get(rid)
-        if old is not None:
-            if (old["scenario_id"], old["model"], old["sample"], old["text"]) != record:
-                bad(f"response {rid!r} is already stored with different content", "response_id",
-                    "responses are permanent once stored; use a new id")
-            else:
-                unchanged += 1
-            fresh[rid] = (line, record)
-            continue
-        taken = slots.get(record[:3]) or next(
-            (r for r, (_, rec) in fresh.items() if rec[:3] == record[:3]), None)
-        if taken and taken != rid:
-            bad(f"{model} sample {record[2]} for {sid} is already response {taken!r}", "sample",
-                "number each model's answers to a scenario 1, 2, 3...")
-        fresh[rid] = (line, record)
-    _fail(problems)
-    stamp = now()
-    prov = json.dumps(provenance or {"source": "import", "file": path.name})
-    new_rows = [(rid, *rec, prov, stamp) for rid, (_, rec) in fresh.items() if rid not in existing]
-    with store.write():
-        store.conn.executemany(
-            "INSERT INTO responses (id, scenario_id, model, sample, text, provenance, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)", new_rows)
-    return ImportResult("responses", len(new_rows), 0, unchanged)
+    for line, rid, same in q(
+            "SELECT f.line, f.id, (r.scenario_id = f.scenario_id AND r.model = f.model AND "
+            "r.sample = f.sample AND r.text = f.text) FROM temp.import_responses_first f "
+            "JOIN main.responses r ON r.id = f.id ORDER BY f.line"):
+        if same:
+            unchanged += 1
+        else:
+            problems.add(Problem(f"response {rid!r} is already stored with different content",
+                                 where, line, "response_id",
+                                 "responses are permanent once stored; use a new id"))
+    # A slot (scenario, model, sample) holds one answer: a stored one, else the file's first.
+    for line, sid, model, sample, taken in q(
+            "SELECT f.line, f.scenario_id, f.model, f.sample, coalesce(r.id, ("
+            "  SELECT o.id FROM temp.import_responses_first o WHERE o.scenario_id = f.scenario_id "
+            "  AND o.model = f.model AND o.sample = f.sample ORDER BY o.line LIMIT 1)) "
+            "FROM temp.import_responses_first f "
+            "LEFT JOIN main.responses r ON r.scenario_id = f.scenario_id AND r.model = f.model "
+            "  AND r.sample = f.sample "
+            "WHERE NOT EXISTS (SELECT 1 FROM main.responses x WHERE x.id = f.id) "
+            "AND coalesce(r.id, (SELECT o.id FROM temp.import_responses_first o "
+            "  WHERE o.scenario_id = f.scenario_id AND o.model = f.model AND o.sample = f.sample "
+            "  ORDER BY o.line LIMIT 1)) IS NOT f.id ORDER BY f.line"):
+        problems.add(Problem(f"{model} sample {sample} for {sid} is already response {taken!r}",
+                             where, line, "sample",
+                             "number each model's answers to a scenario 0, 1, 2... or 1, 2, 3..."))
+    return unchanged
 
 
 # -- judge scores ------------------------------------------------------------------
@@ -214,7 +357,10 @@ def _read_scored(store: Store, path: Path, who: str, columns: tuple[str, ...],
     groups: dict[Group, Scored] = defaultdict(dict)
     problems: list[Problem] = []
     for line, row in read_rows(path, columns, ("judges_visible",) if phased else ()):
-        rid, name = cell_text(row.get("response_id")), cell_text(row.get(who))
+        ids = _ids(path, line, row, ("response_id", who, "axis"), problems.append)
+        if ids is None:
+            continue
+        rid, name, _ = ids
         if rid not in response_ids:
             problems.append(Problem(f"response {rid!r} is not in the database", str(path), line,
                                     "response_id", "import the responses first, or check the id"))
@@ -246,59 +392,125 @@ def _read_scored(store: Store, path: Path, who: str, columns: tuple[str, ...],
 
 @_all_or_nothing
 def import_judgments(store: Store, path: Path) -> ImportResult:
-    version, _ = store.rubric()
-    groups, problems = _read_scored(store, path, "judge", JUDGMENT_COLUMNS)
-    stored: dict[tuple[str, str], tuple[int, dict[str, tuple[float | None, str]]]] = {}
-    failed: set[tuple[str, str]] = set()
-    for row in store.conn.execute(
-            "SELECT j.id, j.response_id, j.judge, j.status, s.axis, s.score, s.rationale FROM judgments j "
-            "LEFT JOIN judge_scores s ON s.judgment_id = j.id WHERE j.rubric_version = ?",
-            (version,)):
-        if row[3] != "ok":
-            failed.add((row[1], row[2]))
-            continue
-        entry = stored.setdefault((row[1], row[2]), (row[0], {}))
-        if row[4] is not None:
-            entry[1][row[4]] = (row[5], row[6])
-    added = unchanged = 0
-    todo: list[tuple[tuple[str, str], Scored]] = []
-    for (rid, judge, _), axes in groups.items():
-        key = (rid, judge)
-        if key in failed:
-            problems.append(Problem(
-                f"judge {judge!r} has a failed judgment of {rid!r}; scores added to it would never count",
-                str(path), min(v[0] for v in axes.values()), "judge",
-                "re-run it with `rater judge --retry-failed`, or import these scores under another "
-                "judge name"))
-            continue
-        old = stored.get(key, (0, {}))[1]
-        for axis, (line, score, rationale) in axes.items():
-            if axis in old and old[axis] != (score, rationale):
-                problems.append(Problem(
-                    f"judge {key[1]!r} already has a different {axis} score for {key[0]!r}",
-                    str(path), line, "score",
-                    "stored judge scores are not overwritten; import them under another judge "
-                    "name"))
-        new = {a: v for a, v in axes.items() if a not in old}
-        unchanged += len(axes) - len(new)
-        if new:
-            todo.append((key, new))
-    _fail(problems)
-    stamp = now()
-    prov = json.dumps({"source": "import", "file": path.name})
-    with store.write():
-        for (rid, judge), axes in todo:
-            judgment_id = stored.get((rid, judge), (0, {}))[0]
-            if not judgment_id:
-                judgment_id = int(store.conn.execute(
-                    "INSERT INTO judgments (response_id, judge, rubric_version, status, provenance,"
-                    " created_at) VALUES (?, ?, ?, 'ok', ?, ?)",
-                    (rid, judge, version, prov, stamp)).lastrowid or 0)
-            store.conn.executemany(
-                "INSERT INTO judge_scores (judgment_id, axis, score, rationale) VALUES (?, ?, ?, ?)",
-                [(judgment_id, axis, score, rationale) for axis, (_, score, rationale) in axes.items()])
-            added += len(axes)
+    """Judge scores made elsewhere; linear in the file, memory bounded (a staging table)."""
+    version, rubric = store.rubric()
+    response_ids = {r[0] for r in store.conn.execute("SELECT id FROM responses")}
+    problems = Problems()
+    conn = store.conn
+    where = str(path)
+
+    # A file of a million rows repeats a few judges, axes and scores: each distinct good value
+    # is checked once. (A stored response id is an id already; anything else takes the full path.)
+    good_names: set[Any] = set()
+    good_scores: dict[tuple[Any, type, Any], tuple[str, float | None]] = {}  # type: True == 1
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        for line, row in read_rows(path, JUDGMENT_COLUMNS):
+            rid, judge = row.get("response_id"), row.get("judge")
+            score_cell = row.get("score")
+            key = (row.get("axis"), type(score_cell), score_cell)
+            if rid in response_ids and judge in good_names and key in good_scores:
+                axis, score = good_scores[key]
+                yield line, rid, judge, axis, score, cell_text(row.get("rationale"))
+                continue
+            ids = _ids(path, line, row, ("response_id", "judge", "axis"), problems.add)
+            if ids is None:
+                continue
+            rid, judge, _ = ids
+            if rid not in response_ids:
+                problems.add(Problem(f"response {rid!r} is not in the database", where, line,
+                                     "response_id", "import the responses first, or check the id"))
+                continue
+            if not judge:
+                problems.add(Problem("is empty", where, line, "judge", "name the judge"))
+                continue
+            found: list[Problem] = []
+            scored = _scored_row(path, line, row, rubric, found)
+            for problem in found:
+                problems.add(problem)
+            if scored is not None:
+                if judge == row.get("judge"):
+                    good_names.add(judge)
+                if isinstance(key[0], str) and scored[0] == key[0] and len(good_scores) < 10_000:
+                    good_scores[key] = scored
+                yield line, rid, judge, scored[0], scored[1], cell_text(row.get("rationale"))
+
+    with _staging(store, "import_scores", "line INTEGER PRIMARY KEY, response_id TEXT, judge TEXT, "
+                  "axis TEXT, score REAL, rationale TEXT") as stage:
+        _stage(store, stage, rows())
+        problems.raise_if_any()
+        conn.execute("CREATE INDEX temp.import_scores_key ON import_scores "
+                     "(response_id, judge, axis, line)")
+        conn.execute("CREATE TEMP TABLE import_scores_first AS SELECT * FROM import_scores "
+                     "WHERE line IN (SELECT min(line) FROM import_scores GROUP BY response_id, judge, axis)")
+        conn.execute("CREATE INDEX temp.import_scores_first_key ON import_scores_first "
+                     "(response_id, judge, axis)")
+        try:
+            with store.write():
+                unchanged = _check_scores(store, path, stage, version, problems)
+                problems.raise_if_any()
+                added = _insert_scores(store, path, version)
+        finally:
+            conn.execute("DROP TABLE IF EXISTS temp.import_scores_first")
     return ImportResult("judge scores", added, 0, unchanged)
+
+
+def _check_scores(store: Store, path: Path, stage: str, version: int, problems: Problems) -> int:
+    """Cross-row checks of staged judge scores; returns how many are already stored as given."""
+    q = store.conn.execute
+    where = str(path)
+    for line, judge, axis, rid, first in q(
+            f"SELECT s.line, s.judge, s.axis, s.response_id, f.line FROM {stage} s "
+            "JOIN temp.import_scores_first f ON f.response_id = s.response_id AND f.judge = s.judge "
+            "AND f.axis = s.axis WHERE s.line > f.line AND (s.score IS NOT f.score OR "
+            "s.rationale IS NOT f.rationale) ORDER BY s.line"):
+        problems.add(Problem(f"judge {judge!r} scored {axis} of {rid!r} differently at line {first}",
+                             where, line, "score", "keep one row per response, judge and axis"))
+    for line, judge, rid in q(
+            "SELECT min(f.line), f.judge, f.response_id FROM temp.import_scores_first f "
+            "JOIN main.judgments j ON j.response_id = f.response_id AND j.judge = f.judge "
+            "AND j.rubric_version = ? AND j.status != 'ok' GROUP BY f.response_id, f.judge "
+            "ORDER BY 1", (version,)):
+        problems.add(Problem(
+            f"judge {judge!r} has a failed judgment of {rid!r}; scores added to it would never count",
+            where, line, "judge",
+            "re-run it with `rater judge --retry-failed`, or import these scores under another "
+            "judge name"))
+    unchanged = 0
+    for line, judge, axis, rid, same in q(
+            "SELECT f.line, f.judge, f.axis, f.response_id, "
+            "(s.score IS f.score AND s.rationale IS f.rationale) FROM temp.import_scores_first f "
+            "JOIN main.judgments j ON j.response_id = f.response_id AND j.judge = f.judge "
+            "AND j.rubric_version = ? AND j.status = 'ok' "
+            "JOIN main.judge_scores s ON s.judgment_id = j.id AND s.axis = f.axis ORDER BY f.line",
+            (version,)):
+        if same:
+            unchanged += 1
+        else:
+            problems.add(Problem(
+                f"judge {judge!r} already has a different {axis} score for {rid!r}", where, line,
+                "score", "stored judge scores are not overwritten; import them under another judge "
+                "name"))
+    return unchanged
+
+
+def _insert_scores(store: Store, path: Path, version: int) -> int:
+    """Write the staged scores not stored yet: a judgment per (answer, judge) where none is, then scores."""
+    conn = store.conn
+    prov = json.dumps({"source": "import", "file": path.name})
+    conn.execute(
+        "INSERT INTO judgments (response_id, judge, rubric_version, status, provenance, created_at) "
+        "SELECT f.response_id, f.judge, ?, 'ok', ?, ? FROM temp.import_scores_first f "
+        "WHERE NOT EXISTS (SELECT 1 FROM main.judgments j WHERE j.response_id = f.response_id "
+        "AND j.judge = f.judge AND j.rubric_version = ?) "
+        "GROUP BY f.response_id, f.judge ORDER BY min(f.line)", (version, prov, now(), version))
+    return int(conn.execute(
+        "INSERT INTO judge_scores (judgment_id, axis, score, rationale) "
+        "SELECT j.id, f.axis, f.score, f.rationale FROM temp.import_scores_first f "
+        "JOIN main.judgments j ON j.response_id = f.response_id AND j.judge = f.judge "
+        "AND j.rubric_version = ? "
+        "WHERE NOT EXISTS (SELECT 1 FROM main.judge_scores s WHERE s.judgment_id = j.id "
+        "AND s.axis = f.axis) ORDER BY f.line", (version,)).rowcount)
 
 
 # -- human ratings -----------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any
 from rater import bundled
 from rater.errors import Problem, RaterError
 from rater.hashing import content_hash
+from rater.userfile import read_text
 from rater.yamlsrc import Located, load_documents
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
@@ -306,7 +307,7 @@ def load_rubric(path: Path | None = None) -> Rubric:
     """The rubric at ``path``, or the bundled default."""
     path = path or bundled.rubric_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)  # the one user-file reader: UTF-8, regular files, bounded
     except FileNotFoundError:
         raise RaterError(Problem("rubric file not found", str(path), fix="check the path")) from None
     return parse_rubric(text, str(path))

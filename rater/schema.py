@@ -250,6 +250,15 @@ CREATE TABLE llm_runs (
 );
 """
 
+# Scenario families (issue 8): every scenario belongs to a family (a flat file's base id,
+# a narrative's "<narrative>-<step>"), and traps are flagged apart from severity.
+V_FAMILY = """
+ALTER TABLE scenarios ADD COLUMN family TEXT;
+ALTER TABLE scenarios ADD COLUMN trap INTEGER NOT NULL DEFAULT 0;
+UPDATE scenarios SET family = coalesce(base_id, id);
+CREATE INDEX scenarios_family ON scenarios (family);
+"""
+
 
 # `rater serve`: personal links (only a hash of each link's token is stored) and
 # the server's record of who is connected, which `rater status` reads.
@@ -415,6 +424,50 @@ CREATE TABLE judgment_failure_modes (
 """
 
 
+def _relax_check(table: str, old: str, new: str) -> Callable[[sqlite3.Connection], None]:
+    """Rebuild ``table`` with one CHECK constraint's text replaced, keeping every row, id and index.
+
+    SQLite cannot alter a CHECK in place. The table is rebuilt from its own
+    stored CREATE statement (so columns later migrations added come along),
+    copied, dropped and renamed, then its indexes and triggers are made
+    again. ``Store.migrate`` runs migrations with foreign keys off, as SQLite's
+    documented procedure asks, and checks them before committing: with them
+    on, dropping the old table would count as deleting every answer that
+    judgments and ratings point to. No row is deleted or changed, so the
+    append-only tables and their triggers see nothing.
+    """
+
+    def run(conn: sqlite3.Connection) -> None:
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?",
+                           (table,)).fetchone()[0]
+        if old not in sql:
+            raise sqlite3.DatabaseError(f"{table}: expected {old!r} in its schema")
+        others = [r[0] for r in conn.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') "
+            "AND sql IS NOT NULL ORDER BY type, name", (table,))]
+        head = sql.index("(")
+        conn.execute(f"CREATE TABLE {table}__new " + sql[head:].replace(old, new))
+        conn.execute(f"INSERT INTO {table}__new SELECT * FROM {table}")
+        conn.execute(f"DROP TABLE {table}")
+        conn.execute(f"ALTER TABLE {table}__new RENAME TO {table}")
+        for statement in others:
+            conn.execute(statement)
+
+    return run
+
+
+# Many pipelines number samples from 0: any non-negative whole number is a sample.
+V_SAMPLE0 = _relax_check("responses", "CHECK (sample >= 1)", "CHECK (sample >= 0)")
+
+
+# A run records the process that makes it, so a run whose process died without a word
+# (kill -9, a power cut) is shown as interrupted rather than running forever.
+V_RUN_OWNER = """
+ALTER TABLE llm_runs ADD COLUMN pid INTEGER;
+ALTER TABLE llm_runs ADD COLUMN host TEXT;
+"""
+
+
 def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     def run(conn: sqlite3.Connection) -> None:
         # executescript would COMMIT the surrounding transaction; run statement by statement.
@@ -450,4 +503,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _script(V_TAGS),
     _script(V_STUDY),
     _script(V_JUDGE_FAILURE_MODES),
+    V_SAMPLE0,
+    _script(V_RUN_OWNER),
+    _script(V_FAMILY),
 ]

@@ -18,7 +18,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +72,16 @@ def _refuse_foreign(conn: sqlite3.Connection, path: str) -> None:
         raise RaterError(Problem("is a SQLite database, but not one of rater's", path, fix=fix))
 
 
+def _create_private(path: Path) -> None:
+    """Create a new database file 0600: it holds clinical material and clinicians' names.
+
+    SQLite gives the -wal and -shm files the database file's permissions, so
+    they are private too. An existing file keeps the permissions it has.
+    """
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 @dataclass(frozen=True)
 class AxisScore:
     """One axis of a rating: a score on the axis's scale, or None for not applicable."""
@@ -104,6 +114,7 @@ class Store:
                                      fix="run `rater init --db PATH` first, or pass the right --db"))
         if path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(path))
         conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000,
                                check_same_thread=False)
         conn.row_factory = sqlite3.Row
@@ -139,15 +150,28 @@ class Store:
             raise RaterError(Problem(
                 f"was made by a newer rater (schema {version}; this rater knows up to {latest})",
                 self.path, fix="upgrade rater (pip install -U rater) to open it"))
-        while version < latest:
-            with self.write():
-                # Re-read inside the lock: another process may have migrated meanwhile.
-                version = self.schema_version
-                if version >= latest:
-                    break
-                MIGRATIONS[version](self.conn)
-                self.conn.execute(f"PRAGMA user_version = {version + 1}")
-                version += 1
+        if version >= latest:
+            return
+        # Foreign keys off while migrating (a table rebuild drops its old copy), checked before
+        # each commit; the pragma cannot change inside a transaction, hence out here.
+        self.conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            while version < latest:
+                with self.write():
+                    # Re-read inside the lock: another process may have migrated meanwhile.
+                    version = self.schema_version
+                    if version >= latest:
+                        break
+                    MIGRATIONS[version](self.conn)
+                    broken = self.conn.execute("PRAGMA foreign_key_check").fetchone()
+                    if broken:
+                        raise RaterError(Problem(
+                            f"migration {version + 1} would break a reference ({tuple(broken)})",
+                            self.path, fix="report this; the database is left as it was"))
+                    self.conn.execute(f"PRAGMA user_version = {version + 1}")
+                    version += 1
+        finally:
+            self.conn.execute("PRAGMA foreign_keys = ON")
 
     @property
     def db(self) -> sqlite_utils.Database:
@@ -244,18 +268,18 @@ class Store:
                 if existing.get(s.id) == digest:
                     continue
                 values = (s.modality, s.step, s.severity, s.base_id, s.demographic_group,
-                          s.risk_level, s.title, body, digest, s.source)
+                          s.risk_level, s.title, body, digest, s.source, s.family, int(s.trap))
                 if s.id in existing:
                     self.conn.execute(
                         "UPDATE scenarios SET modality=?, step=?, severity=?, base_id=?, "
-                        "demographic_group=?, risk_level=?, title=?, content=?, hash=?, source=? "
-                        "WHERE id = ?", (*values, s.id))
+                        "demographic_group=?, risk_level=?, title=?, content=?, hash=?, source=?, "
+                        "family=?, trap=? WHERE id = ?", (*values, s.id))
                     updated += 1
                 else:
                     self.conn.execute(
                         "INSERT INTO scenarios (modality, step, severity, base_id, demographic_group,"
-                        " risk_level, title, content, hash, source, id, created_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, s.id, stamp))
+                        " risk_level, title, content, hash, source, family, trap, id, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, s.id, stamp))
                     added += 1
         return added, updated
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from rater.atomic import replacing
 
 if TYPE_CHECKING:
-    from rater.exports import Exported
+    from rater.exports import Exported, _Files
     from rater.store import Store
 
 _SCORE = "CASE WHEN {0} = CAST({0} AS INTEGER) THEN CAST({0} AS INTEGER) ELSE {0} END"
@@ -49,9 +49,10 @@ TABLES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
 }
 
 
-def export_study_tables(store: Store, out: Path, fmt: str) -> list[Exported]:
-    """Write each non-empty table of :data:`TABLES` to ``out``; returns what was written."""
-    from rater.exports import Exported, _field, _write_parquet
+def export_study_tables(store: Store, out: Path, fmt: str, files: _Files) -> list[Exported]:
+    """Write each non-empty table of :data:`TABLES` to ``out`` as ``files`` says (permissions,
+    spreadsheet-safe cells); returns what was written."""
+    from rater.exports import Exported, _write_parquet
 
     written = []
     for name, (sql, columns) in TABLES.items():
@@ -61,11 +62,11 @@ def export_study_tables(store: Store, out: Path, fmt: str) -> list[Exported]:
         path = out / f"{name}.{fmt}"
         plain = [tuple(r) for r in rows]
         if fmt == "parquet":
-            written.append(_write_parquet(path, columns, plain))
+            written.append(_write_parquet(path, columns, plain, files.mode))
             continue
-        with replacing(path, newline="") as fh:
+        with replacing(path, newline="", mode=files.mode) as fh:
             fh.write(",".join(c for c, _ in columns) + "\n")
             for row in plain:
-                fh.write(",".join(map(_field, row)) + "\n")
+                fh.write(",".join(map(files.field, row)) + "\n")
         written.append(Exported(path, len(plain)))
     return written

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from rater.errors import Problem, RaterError
+from rater.userfile import MAX_DEPTH, read_text, value_problem
 
 
 @dataclass
@@ -40,32 +41,85 @@ class Located:
         return Problem(message, file=self.file, line=self.line_of(path), field=path or None, fix=fix)
 
 
-def _walk(node: yaml.Node, path: str, lines: dict[str, int], dupes: list[tuple[str, int]]) -> None:
-    lines.setdefault(path, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            child = f"{path}.{key}" if path else key
-            if key in seen:
-                dupes.append((child, key_node.start_mark.line + 1))
-            seen.add(key)
-            lines[child] = key_node.start_mark.line + 1
-            _walk(value_node, child, lines, dupes)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _walk(item, f"{path}[{i}]", lines, dupes)
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+
+
+def _walk(node: yaml.Node, path: str, lines: dict[str, int], dupes: list[tuple[str, int]],
+          keys: list[tuple[str, int]]) -> None:
+    """Record each field path's line; collect duplicated keys and keys that are not text.
+
+    Iterative: the composer already refused nesting deeper than MAX_DEPTH,
+    but nothing here should depend on Python's recursion limit.
+    """
+    stack: list[tuple[yaml.Node, str]] = [(node, path)]
+    while stack:
+        node, path = stack.pop()
+        lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key_node, value_node in node.value:
+                # Text keys everywhere; whole numbers below the top (a rubric's anchors 1..5).
+                allowed = (_STR,) if not path else (_STR, _INT)
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in allowed:
+                    keys.append((path or "(top level)", key_node.start_mark.line + 1))
+                    continue
+                key = str(key_node.value)
+                child = f"{path}.{key}" if path else key
+                if key in seen:
+                    dupes.append((child, key_node.start_mark.line + 1))
+                seen.add(key)
+                lines[child] = key_node.start_mark.line + 1
+                stack.append((value_node, child))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                stack.append((item, f"{path}[{i}]"))
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses aliases and deep nesting while composing.
+
+    An alias (``*name``) is refused outright rather than expanded: a few
+    hundred bytes of nested aliases ("billion laughs") expand to gigabytes,
+    and no rater file needs one.
+    """
+
+    def __init__(self, text: str, file: str) -> None:
+        super().__init__(text)
+        self.file = file
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise RaterError(Problem("uses a YAML alias (*name), which rater does not expand",
+                                     self.file, mark.line + 1,
+                                     fix="write the value out in full where the alias is"))
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise RaterError(Problem(f"is nested more than {MAX_DEPTH} levels deep", self.file,
+                                         mark.line + 1, fix="check the indentation"))
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def load_documents(text: str, file: str) -> list[Located]:
     """Parse every ``---``-separated document in ``text``.
 
-    Raises RaterError naming the file and line for a syntax error or a
-    duplicated key. Empty documents are skipped.
+    Raises RaterError naming the file and line for a syntax error, a
+    duplicated key, a key that is not text, an alias, deep nesting, a NUL or
+    a number too large to store. Empty documents are skipped.
     """
-    loader = yaml.SafeLoader(text)
     docs: list[Located] = []
     problems: list[Problem] = []
+    try:
+        loader = _Loader(text, file)  # the reader refuses NUL and other control characters here
+    except yaml.YAMLError as exc:
+        raise RaterError(Problem(f"is not valid YAML text: {exc}".replace("\n", " "), file,
+                                 fix="remove control characters (such as NUL) from the file")) from None
     try:
         while loader.check_node():
             node = loader.get_node()
@@ -73,14 +127,30 @@ def load_documents(text: str, file: str) -> list[Located]:
                 continue
             lines: dict[str, int] = {}
             dupes: list[tuple[str, int]] = []
-            _walk(node, "", lines, dupes)
+            keys: list[tuple[str, int]] = []
+            _walk(node, "", lines, dupes, keys)
             for path, line in dupes:
                 problems.append(
                     Problem("appears twice in the same document", file, line, path,
                             "keep one of the two; YAML would silently use the last")
                 )
-            data = loader.construct_document(node)
-            docs.append(Located(data, file, node.start_mark.line + 1, lines))
+            for path, line in keys:
+                problems.append(Problem("has a key that is not text (a number, a date, true/false, "
+                                        "null, a list or a mapping)", file, line, path,
+                                        "write each key as a word, e.g. title: ..."))
+            if keys:
+                continue
+            line = node.start_mark.line + 1
+            try:
+                data = loader.construct_document(node)
+            except ValueError as exc:  # an integer of thousands of digits
+                raise RaterError(Problem(f"holds a value that cannot be read ({str(exc).split(';')[0]})",
+                                         file, line, fix="check the numbers in this document")) from None
+            why = value_problem(data)
+            if why:
+                problems.append(Problem(why, file, line, fix="check this document's values"))
+                continue
+            docs.append(Located(data, file, line, lines))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise RaterError(
@@ -89,6 +159,9 @@ def load_documents(text: str, file: str) -> list[Located]:
                     fix="check indentation, and quote text that contains ': ' "
                         "or starts with [, {, *, &, ! or %")
         ) from None
+    except yaml.YAMLError as exc:  # the reader: a NUL or another character YAML does not allow
+        raise RaterError(Problem(f"is not valid YAML text: {exc}".replace("\n", " "), file,
+                                 fix="remove control characters (such as NUL) from the file")) from None
     finally:
         loader.dispose()
     if problems:
@@ -97,12 +170,9 @@ def load_documents(text: str, file: str) -> list[Located]:
 
 
 def load_file(path: Path) -> list[Located]:
-    """Read and parse a YAML file; a missing or unreadable file is a RaterError."""
+    """Read and parse a YAML file through the one user-file reader (see ``rater.userfile``)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise RaterError(Problem("file not found", str(path), fix="check the path")) from None
-    except UnicodeDecodeError as exc:
-        raise RaterError(Problem(f"is not UTF-8 text ({exc.reason})", str(path),
-                                 fix="save the file as UTF-8")) from None
     return load_documents(text, str(path))

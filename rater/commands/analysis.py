@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rater.cliutil import db_option, open_store
+from rater.literal import shown
 
 if TYPE_CHECKING:
     from rater.stats.agreement import Record, Report
@@ -184,7 +186,7 @@ def agreement(db_path: str | None, phase: str, level: str | None, n_boot: int, s
         click.echo(json.dumps([r.to_dict() for r in report.records], indent=2, ensure_ascii=False,
                               allow_nan=False))
         for note in report.notes:
-            click.secho(f"note: {note}", fg="yellow", err=True)
+            click.secho(f"note: {shown(note)}", fg="yellow", err=True)
         return
     _print_report(report, n_boot, confidence, confusion)
 
@@ -269,9 +271,13 @@ def calibrate(db_path: str | None, phase: str, level: str | None, n_boot: int, s
               help="Also break agreement down by this field (repeatable).")
 @_reference_option
 @_weights_option
+@click.option("--excel-safe", is_flag=True,
+              help="For opening in a spreadsheet: text cells starting with = + - @ get a leading '.")
+@click.option("--mode", "file_mode", default="600", show_default=True, metavar="OCTAL",
+              help="Permissions of the files written (600: you only; 640: your group may read).")
 def export_(db_path: str | None, phase: str, level: str | None, n_boot: int, seed: int | None,
             confidence: float, consensus: str, panel: str | None, out_dir: Path, fmt: str,
-            by: tuple[str, ...], reference: str, weights: str) -> None:
+            by: tuple[str, ...], reference: str, weights: str, excel_safe: bool, file_mode: str) -> None:
     """Write ratings, judge scores, agreement, calibration and a manifest to a folder.
 
     \b
@@ -281,14 +287,20 @@ def export_(db_path: str | None, phase: str, level: str | None, n_boot: int, see
     adjudications.csv, skips.csv,   references, skips and the study design, when there
     study.csv                       are any
     manifest.json                   versions, rubric hash, judges, counts, time
+
+    Files are readable by you only (--mode 600) unless you pass another mode.
+    Open the --excel-safe export in a spreadsheet; give pandas or R the plain one.
     """
-    from rater.errors import RaterError
+    from rater.errors import Problem, RaterError
     from rater.exports import export, require_pyarrow
     from rater.stats.agreement import compute
     from rater.stats.tidy import from_store
 
     if fmt == "parquet":
         require_pyarrow()
+    if not re.fullmatch(r"[0-7]{3}", file_mode):
+        raise RaterError(Problem(f"{file_mode!r} is not a file mode", field="--mode",
+                                 fix="three octal digits, e.g. 600 (you only) or 640 (your group may read)"))
     store = open_store(db_path)
     tidy = _with_reference(from_store(store, phase), store, reference)
     report = None
@@ -301,11 +313,12 @@ def export_(db_path: str | None, phase: str, level: str | None, n_boot: int, see
     options = {"bootstrap": n_boot, "confidence": confidence, "level": level, "by": list(by),
                "reference": reference, "weights": weights}
     _demo_banner(store)
-    for item in export(store, out_dir, fmt=fmt, agreement=report, agreement_options=options):
+    for item in export(store, out_dir, fmt=fmt, agreement=report, agreement_options=options,
+                       mode=int(file_mode, 8), excel_safe=excel_safe):
         click.echo(f"wrote {item}")
     if report is not None:
         for note in report.notes:
-            click.secho(f"note: {note}", fg="yellow", err=True)
+            click.secho(f"note: {shown(note)}", fg="yellow", err=True)
 
 
 COMMANDS = [agreement, calibrate, export_]
@@ -327,11 +340,11 @@ def _f(value: float | None, spec: str = ".2f", width: int = 6) -> str:
 
 def _print_report(report: Report, n_boot: int, confidence: float, confusion: bool) -> None:
     click.echo(f"source     {report.origin}" + (f" ({report.phase} human ratings)" if report.phase else ""))
-    click.echo(f"raters     {len(report.humans)} human; judges: {', '.join(report.judges) or 'none'}")
+    click.echo(f"raters     {len(report.humans)} human; judges: {shown(', '.join(report.judges)) or 'none'}")
     click.echo(f"bootstrap  {n_boot} resamples of answers, {confidence:.0%} interval, seed {report.seed}; "
                f"consensus {report.consensus}; panel aggregate {report.panel}")
     for note in report.notes:
-        click.secho(f"note: {note}", fg="yellow")
+        click.secho(f"note: {shown(note)}", fg="yellow")
     click.echo(LEGEND)
     ci = f"{confidence:.0%} CI"
     header = (f"{'comparison':<26} {'alpha':>6} {ci:^17} {'P<.667':>6} {'P<.800':>6} {'units':>6} "
@@ -340,16 +353,16 @@ def _print_report(report: Report, n_boot: int, confidence: float, confusion: boo
     for r in report.records:
         if (r.by, r.group, r.axis) != section:
             section = (r.by, r.group, r.axis)
-            where = f"  ({r.by} = {r.group})" if r.by else ""
+            where = f"  ({shown(r.by)} = {shown(r.group)})" if r.by else ""
             click.echo("")
-            click.secho(f"{r.axis} [{r.level}]{where}", bold=True)
+            click.secho(f"{shown(r.axis)} [{r.level}]{where}", bold=True)
             click.echo(header)
         interval = (f"[{_f(r.ci_low, '.3f', 0)}, {_f(r.ci_high, '.3f', 0)}]"
                     if not math.isnan(r.ci_low) else "")
         delta = ""
         if r.delta is not None:
             delta = f"{r.delta:+.3f} [{_f(r.delta_ci_low, '+.3f', 0)}, {_f(r.delta_ci_high, '+.3f', 0)}]"
-        click.echo(f"{r.comparison:<26} {_alpha_text(r.alpha)} {interval:^17} {_f(r.p_below_0667)} "
+        click.echo(f"{shown(r.comparison):<26} {_alpha_text(r.alpha)} {interval:^17} {_f(r.p_below_0667)} "
                    f"{_f(r.p_below_0800)} {r.n_units:>6} {r.n_excluded_units:>8} {r.n_pairable:>7}  "
                    f"{_f(r.mean_bias, '+.2f')} {_f(r.exact)} {_f(r.within_one)} "
                    f"{_f(r.spearman_rho)}  {delta}")
@@ -364,7 +377,7 @@ def _print_confusion(r: Record) -> None:
     assert r.confusion is not None
     values = r.confusion.get("labels") or [f"{v:g}" for v in r.confusion["values"]]
     w = max(6, *(len(v) + 1 for v in values))
-    click.echo(f"    rows: human consensus, columns: {r.comparison.partition(':')[2] or 'panel'}")
+    click.echo(f"    rows: human consensus, columns: {shown(r.comparison.partition(':')[2]) or 'panel'}")
     click.echo("    " + " " * w + "".join(v.rjust(w) for v in values))
     for v, row in zip(values, r.confusion["counts"], strict=True):
         click.echo("    " + v.rjust(w) + "".join(str(c).rjust(w) for c in row))
@@ -377,20 +390,21 @@ def _print_calibration(content: dict[str, Any]) -> None:
     for axis, verdict in content["verdicts"].items():
         click.echo("")
         colour = "green" if verdict["trusted"] else "red"
-        click.secho(f"{axis}: {verdict['verdict']}", fg=colour, bold=True)
-        click.echo(f"  {verdict['reason']}")
-        click.echo(f"  {'comparison':<26} {'alpha before':>12} {'after':>6} {'bias before':>12} "
-                   f"{'after':>6} {'exact before':>12} {'after':>6}")
+        click.secho(f"{shown(axis)}: {verdict['verdict']}", fg=colour, bold=True)
+        click.echo(f"  {shown(verdict['reason'])}")
+        click.echo(f"  {'comparison':<26} {'alpha raw':>9} {'calib.':>6} {'kept':>6} {'bias raw':>9} "
+                   f"{'calib.':>6} {'exact raw':>9} {'calib.':>6}")
         for row in content["report"]:
             if row["axis"] != axis:
                 continue
-            click.echo(f"  {row['comparison']:<26} {_alpha_text(row['alpha_before'], 12)} "
-                       f"{_alpha_text(row['alpha_after'])} {_f(row['mean_bias_before'], '+.2f', 12)} "
-                       f"{_f(row['mean_bias_after'], '+.2f')} {_f(row['exact_before'], '.2f', 12)} "
+            click.echo(f"  {shown(row['comparison']):<26} {_alpha_text(row['alpha_before'], 9)} "
+                       f"{_alpha_text(row['alpha_after'])} {_alpha_text(row.get('alpha_kept'))} "
+                       f"{_f(row['mean_bias_before'], '+.2f', 9)} "
+                       f"{_f(row['mean_bias_after'], '+.2f')} {_f(row['exact_before'], '.2f', 9)} "
                        f"{_f(row['exact_after'])}")
         for judge, axes in content["maps"].items():
             spec = axes.get(axis)
             if spec:
                 table = ", ".join(f"{k}->{v}" for k, v in spec["table"].items())
-                click.echo(f"  map {judge}: {spec['method']} {table}" + (f"  ({spec['note']})"
+                click.echo(f"  map {shown(judge)}: {spec['method']} {table}" + (f"  ({spec['note']})"
                                                                          if spec.get("note") else ""))

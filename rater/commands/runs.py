@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rater.cliutil import db_option, open_store
+from rater.literal import shown
 
 if TYPE_CHECKING:
     from rater.llm.generate import Plan
@@ -24,9 +25,9 @@ SHOWN_FAILURES = 5
 def _run_options(f: Any) -> Any:
     for option in reversed([
         click.option("--only", "only", multiple=True, metavar="FILTER",
-                     help="Only these scenarios: an id pattern (pe-imaginal-*) or key=value with key "
-                          "id, modality, step, risk_level, severity, base_id or demographic_group. "
-                          "Repeat to narrow further."),
+                     help="Only these scenarios: an id pattern (pe-crash-*) or key=value with key "
+                          "id, modality, step, risk_level, severity, base_id, demographic_group, family, "
+                          "trap (true/false) or provocation. Repeat to narrow further."),
         click.option("--limit", type=click.IntRange(min=0), default=None, metavar="N",
                      help="Make at most N calls this run (the rest are left for the next run)."),
         click.option("--concurrency", type=click.IntRange(min=1), default=8, show_default=True,
@@ -93,11 +94,11 @@ def _summary(command: str, result: RunResult, run_id: int, unit: str, retry_hint
                f"{duration(p.elapsed())}; {p.calls} requests ({max(0, retries)} retries); "
                f"cost {money(p.cost, p.unknown_cost)} (run {run_id} in llm_runs)")
     for f in result.failures[:SHOWN_FAILURES]:
-        click.echo(f"  failed  {f['entry']}  {f['item']}: {f['error'][:300]}")
+        click.echo(f"  failed  {shown(f['entry'])}  {shown(f['item'])}: {shown(f['error'][:300])}")
     if len(result.failures) > SHOWN_FAILURES:
         click.echo(f"  ... {len(result.failures) - SHOWN_FAILURES} more (llm_runs.failures, run {run_id})")
     for entry, why in result.stopped.items():
-        click.echo(f"  stopped {entry}: {why[:500]}")
+        click.echo(f"  stopped {shown(entry)}: {shown(why[:500])}")
     if p.failed:
         click.echo(retry_hint)
     if result.interrupted:
@@ -126,7 +127,7 @@ def _finish(command: str, store: Any, run_id: int, result: RunResult, unit: str,
         click.echo(after)
     if result.interrupted:
         sys.exit(130)
-    if result.stopped:
+    if result.stopped or result.all_failed:  # a run that produced nothing is not a success
         sys.exit(1)
 
 
@@ -136,9 +137,12 @@ def _finish(command: str, store: Any, run_id: int, result: RunResult, unit: str,
               help="TOML file with one [[model]] table per model (see examples/models.toml).")
 @click.option("--samples", type=click.IntRange(min=1), default=1, show_default=True,
               help="Answers per model and scenario (more than 1 feeds behavioural consistency).")
+@click.option("--prompts-out", "prompts_out", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="With --dry-run: write the exact messages of every planned call "
+                                 "(JSONL: scenario_id, model, sample, messages) to this file.")
 @_run_options
 def generate(db_path: str | None, models_path: Path, samples: int, only: tuple[str, ...],
-             limit: int | None, concurrency: int, dry_run: bool) -> None:
+             limit: int | None, concurrency: int, dry_run: bool, prompts_out: Path | None) -> None:
     """Ask each model to answer each scenario; store every answer with its provenance.
 
     Resumable: answers already stored are skipped (keyed by model, parameters
@@ -147,10 +151,12 @@ def generate(db_path: str | None, models_path: Path, samples: int, only: tuple[s
     """
     from rater.llm.calls import litellm
     from rater.llm.config import load_config
-    from rater.llm.generate import answer_tokens, make_handler, plan_generate
+    from rater.llm.generate import answer_tokens, make_handler, plan_generate, write_prompts
     from rater.llm.progress import Progress
     from rater.llm.runner import estimate, run, start_run
 
+    if prompts_out is not None and not dry_run:
+        raise click.UsageError("--prompts-out works with --dry-run only (it calls nothing)")
     store = open_store(db_path)
     config = load_config(models_path, "model")
     plan = plan_generate(store, config, samples=samples, only=only, limit=limit)
@@ -158,6 +164,8 @@ def generate(db_path: str | None, models_path: Path, samples: int, only: tuple[s
     for note in plan.notes:
         _err("note: " + note)
     if dry_run:
+        if prompts_out is not None:
+            _err(f"{prompts_out}: the messages of {write_prompts(plan, prompts_out)} calls")
         _print_estimate(estimate(plan.jobs, answer_tokens), "500")
         return
     if not plan.jobs:

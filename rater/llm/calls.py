@@ -30,6 +30,7 @@ from typing import Any
 from rater.llm.config import Entry, redact
 
 MAX_BACKOFF = 60.0
+MAX_ERROR_CHARS = 2000  # an error message is kept and printed up to this length
 _litellm: ModuleType | None = None
 
 
@@ -38,6 +39,11 @@ def litellm() -> ModuleType:
     global _litellm
     if _litellm is None:
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        # litellm runs ~40 regexes over every exception message to mask secrets: 2.8 s of CPU
+        # for a 1 MB error body, minutes for 50 MB, inside the call where no timeout reaches.
+        # rater masks what it keeps itself (the exact keys, plus key-shaped strings: see
+        # config.redact) on text it has first cut to size, so litellm's pass is turned off.
+        os.environ.setdefault("LITELLM_DISABLE_REDACT_SECRETS", "true")
         import litellm as module
 
         # litellm leaves ~400k long-lived objects (its cost map, its modules); moving
@@ -68,13 +74,14 @@ class Reply:
 
 
 class CallFailed(Exception):
-    """The call did not produce a reply, after any retries; the message is safe to store."""
+    """The call did not produce a usable reply, after any retries; the message is safe to store."""
 
-    def __init__(self, kind: str, message: str, attempts: int) -> None:
+    def __init__(self, kind: str, message: str, attempts: int, partial: str | None = None) -> None:
         super().__init__(message)
-        self.kind = kind            # rate_limit | server | timeout | connection | rejected
+        self.kind = kind            # rate_limit | server | timeout | connection | rejected | oversized
         self.message = message
         self.attempts = attempts
+        self.partial = partial      # oversized: the reply's first max_reply_kb, masked, to keep
 
 
 class EntryStopped(Exception):
@@ -158,10 +165,19 @@ class Caller:
         self.semaphore = semaphore
         self.limiter = RateLimiter(entry.rpm)
         self.secrets = secrets
+        self.sent = 0  # requests handed to litellm, retries and cancelled ones included
         self._kwargs: dict[str, Any] = {"model": entry.model, **entry.params,
                                         "timeout": entry.timeout, "max_retries": 0, "num_retries": 0}
 
-    def redact(self, text: str) -> str:
+    def redact(self, text: str, limit: int | None = None) -> str:
+        """``text`` with every key masked; with ``limit``, cut to that many characters first.
+
+        The cut keeps a secret's length of slack before masking, so a key that
+        straddles the cut is masked whole rather than leaking its first half.
+        """
+        if limit is not None and len(text) > limit:
+            slack = max((len(v) for v in self.secrets), default=0)
+            return redact(text[:limit + slack], self.secrets)[:limit]
         return redact(text, self.secrets)
 
     async def call(self, messages: list[dict[str, str]], **extra: Any) -> Reply:
@@ -177,13 +193,14 @@ class Caller:
             await self.limiter.wait()
             async with self.semaphore:
                 started = time.monotonic()
+                self.sent += 1
                 try:
                     response = await lm.acompletion(**kwargs)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     kind, retryable, stops = classify(exc)
-                    message = self.redact(f"{type(exc).__name__}: {exc}")[:2000]
+                    message = self.redact(f"{type(exc).__name__}: {exc}", MAX_ERROR_CHARS)
                     if stops:
                         fix = _fix(kind, self.entry)
                         raise EntryStopped(self.entry.name, f"{message} Fix: {fix}") from None
@@ -203,8 +220,22 @@ class Caller:
         return delay
 
     def _reply(self, response: Any, latency: float, attempts: int) -> Reply:
+        """The reply, its keys masked; one over the entry's max_reply_kb is a CallFailed.
+
+        Nothing downstream (parsing, the database, the rating app) ever sees
+        more than the cap, and every string derived from a reply is masked
+        because the reply is.
+        """
         choice = response.choices[0] if response.choices else None
         text = (choice.message.content if choice is not None else None) or ""
+        if not isinstance(text, str):
+            text = str(text)
+        cap = self.entry.max_reply_chars
+        if len(text) > cap:
+            raise CallFailed("oversized", f"the reply was {len(text):,} characters, over max_reply_kb = "
+                             f"{self.entry.max_reply_kb:g} ({cap:,}); its start is kept", attempts,
+                             partial=self.redact(text, cap))
+        text = self.redact(text)
         usage = getattr(response, "usage", None)
         hidden = getattr(response, "_hidden_params", None) or {}
         cost = hidden.get("response_cost")

@@ -13,6 +13,7 @@ reaches the database, the logs or an error message (see ``redact``).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -21,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from rater.errors import Problem, RaterError
+from rater.userfile import read_text, value_problem
 
 AGGREGATES = ("median", "mean", "min", "max")
 _OWN_KEYS = {"name", "model", "timeout", "retries", "invalid_retries", "backoff", "rpm",
-             "structured_output", "api_key_env"}
+             "structured_output", "api_key_env", "max_reply_kb"}
 # Header-style names count too: X-API-Key, Azure's api-key, X-Auth-Token.
 # (token(?!s) keeps max_tokens and friends, which are counts, not secrets.)
 _SECRET_KEY = re.compile(r"(api[-_ ]?key|secret|password|passwd|auth|token(?!s)|credential"
@@ -50,6 +52,11 @@ class Entry:
     rpm: float | None = None      # requests per minute for this entry, None = no limit
     structured_output: bool = True  # judges: ask for the rubric's JSON schema via response_format
     api_key_env: str | None = None  # read the key from this variable instead of the provider's default
+    max_reply_kb: float = 256.0   # a longer reply fails, kept cut to this size (1 kB = 1024 characters)
+
+    @property
+    def max_reply_chars(self) -> int:
+        return int(self.max_reply_kb * 1024)
 
     def api_key(self) -> str | None:
         """The key from the environment, at call time; never stored."""
@@ -63,7 +70,8 @@ class Entry:
     def public(self) -> dict[str, Any]:
         """What provenance records about this entry: everything but secrets (there are none)."""
         return {"name": self.name, "model": self.model, "params": self.params,
-                "timeout": self.timeout, "api_key_env": self.api_key_env}
+                "timeout": self.timeout, "api_key_env": self.api_key_env,
+                "max_reply_kb": self.max_reply_kb}
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,7 @@ def load_config(path: Path, kind: str) -> RunConfig:
     """Read ``[[kind]]`` entries ("model" or "judge") from a TOML file; every problem at once."""
     where = str(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(path))
     except FileNotFoundError:
         raise RaterError(Problem("file not found", where, fix="check the path")) from None
     except tomllib.TOMLDecodeError as exc:
@@ -87,6 +95,13 @@ def load_config(path: Path, kind: str) -> RunConfig:
         raise RaterError(Problem(f"is not valid TOML: {exc}", where,
                                  int(line.group(1)) if line else None,
                                  fix="see examples/models.toml and examples/panel.toml")) from None
+    except (ValueError, RecursionError) as exc:  # an integer of 5,000 digits; nesting past the stack
+        cause = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+        raise RaterError(Problem(f"is not usable TOML ({cause})", where,
+                                 fix="see examples/models.toml and examples/panel.toml")) from None
+    why = value_problem(raw)
+    if why:
+        raise RaterError(Problem(why, where, fix="see examples/models.toml and examples/panel.toml"))
     problems: list[Problem] = []
     other = "judge" if kind == "model" else "model"
     allowed_top = {kind} | ({"aggregate"} if kind == "judge" else set())
@@ -134,16 +149,21 @@ def _entry(t: Any, at: str, where: str, problems: list[Problem]) -> Entry | None
                                 field=f"{at}.{key}",
                                 fix="remove it and set the provider's variable (e.g. OPENAI_API_KEY) "
                                     "in the environment, or name your own with api_key_env = \"VAR\""))
-    numbers = {"timeout": (float, 0.001), "backoff": (float, 0.0), "rpm": (float, 0.001),
-               "retries": (int, 0), "invalid_retries": (int, 0)}
-    for key, (kind, low) in numbers.items():
+    numbers = {"timeout": (float, 0.001, 86_400), "backoff": (float, 0.0, 3_600),
+               "rpm": (float, 0.001, 1e9), "retries": (int, 0, 100), "invalid_retries": (int, 0, 100),
+               "max_reply_kb": (float, 1, 1024 * 1024)}
+    for key, (kind, low, high) in numbers.items():
         value = t.get(key)
         if value is None:
             continue
+        # nan compares false with everything, so `value < low` alone would let it through
+        # (rpm = nan then hangs the rate limiter); inf likewise has no meaning here.
         if isinstance(value, bool) or not isinstance(value, int | float) or (
-                kind is int and not isinstance(value, int)) or value < low:
+                kind is int and not isinstance(value, int)) or not math.isfinite(value) or (
+                not low <= value <= high):
             problems.append(Problem(f"{value!r} is not a valid {key}", where, field=f"{at}.{key}",
-                                    fix=f"use a {'whole ' if kind is int else ''}number >= {low:g}"))
+                                    fix=f"use a {'whole ' if kind is int else ''}number from {low:g} "
+                                        f"to {high:g}"))
     if "structured_output" in t and not isinstance(t["structured_output"], bool):
         problems.append(Problem("must be true or false", where, field=f"{at}.structured_output"))
     env = t.get("api_key_env")
@@ -158,7 +178,8 @@ def _entry(t: Any, at: str, where: str, problems: list[Problem]) -> Entry | None
                  invalid_retries=int(t.get("invalid_retries", 2)),
                  backoff=float(t.get("backoff", 1.0)),
                  rpm=float(t["rpm"]) if t.get("rpm") is not None else None,
-                 structured_output=bool(t.get("structured_output", True)), api_key_env=env)
+                 structured_output=bool(t.get("structured_output", True)), api_key_env=env,
+                 max_reply_kb=float(t.get("max_reply_kb", 256.0)))
 
 
 def _secret_keys(value: Any, prefix: str = "") -> list[str]:
@@ -179,13 +200,19 @@ def secret_values() -> list[str]:
     return sorted(values, key=len, reverse=True)
 
 
+# Key-shaped strings masked even when no variable holds them (a proxy's own key, a key the
+# provider echoes from elsewhere). Each pattern is linear: no nested or overlapping repeats.
+_KEY_SHAPED = re.compile(r"\b(?:sk-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{35}|(?:AKIA|ASIA)[0-9A-Z]{16})"
+                         r"|(?<=Bearer )[A-Za-z0-9._~+/=-]{10,}")
+
+
 def redact(text: str, secrets: list[str] | None = None) -> str:
-    """``text`` with every credential from the environment replaced by ``***``.
+    """``text`` with every credential from the environment, and key-shaped strings, as ``***``.
 
     Applied to everything rater stores or prints that came from a provider:
-    error messages and raw replies can echo a key back.
+    error messages and replies can echo a key back. Linear in ``text``.
     """
     for value in secret_values() if secrets is None else secrets:
         if value in text:
             text = text.replace(value, "***")
-    return text
+    return _KEY_SHAPED.sub("***", text)

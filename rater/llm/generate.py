@@ -16,6 +16,7 @@ from __future__ import annotations
 import fnmatch
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from rater.errors import Problem, RaterError
@@ -26,7 +27,8 @@ from rater.llm.runner import Job, Outcome
 from rater.scenarios import Scenario
 from rater.store import Store, now
 
-FILTER_KEYS = ("id", "modality", "step", "risk_level", "severity", "base_id", "demographic_group")
+FILTER_KEYS = ("id", "modality", "step", "risk_level", "severity", "base_id", "demographic_group",
+               "family", "trap", "provocation")
 GUESS_ANSWER_TOKENS = 500  # dry-run guess when an entry sets no max_tokens
 
 
@@ -46,6 +48,8 @@ def select_scenarios(scenarios: list[Scenario], only: tuple[str, ...]) -> list[S
         tests.append((key, value))
     def value_of(s: Scenario, key: str) -> str:
         value = getattr(s, key)
+        if isinstance(value, bool):
+            return "true" if value else "false"  # --only trap=true
         return "" if value is None else str(value)
 
     chosen = [s for s in scenarios if all(fnmatch.fnmatchcase(value_of(s, k), v) for k, v in tests)]
@@ -101,6 +105,22 @@ def plan_generate(store: Store, config: RunConfig, *, samples: int = 1, only: tu
         plan.limited = len(plan.jobs) - limit
         plan.jobs = plan.jobs[:limit]
     return plan
+
+
+def write_prompts(plan: Plan, path: Path) -> int:
+    """Write the exact messages each planned call would send, one JSON object a line; returns the count.
+
+    Fields: ``scenario_id, model`` (the entry's name, as answers are stored), ``sample, messages``.
+    Nothing is called: this is for reviewing what models are sent.
+    """
+    from rater.atomic import replacing
+
+    with replacing(path) as fh:
+        for job in plan.jobs:
+            s, sample, _ = job.item
+            fh.write(json.dumps({"scenario_id": s.id, "model": job.entry.name, "sample": sample,
+                                 "messages": job.chat()}, ensure_ascii=False) + "\n")
+    return len(plan.jobs)
 
 
 def answer_tokens(entry: Entry) -> int:

@@ -35,6 +35,7 @@ from rater.errors import Problem, RaterError
 from rater.llm.calls import Caller, CallFailed
 from rater.llm.config import Entry, RunConfig
 from rater.llm.generate import Plan, select_scenarios
+from rater.llm.jsonscan import json_objects
 from rater.llm.prompts import JudgeCall, JudgePrompt, Message, Sibling
 from rater.llm.runner import Job, Outcome, digest
 from rater.rubric import Axis, Rubric
@@ -48,23 +49,6 @@ _WRAPPERS = ("scores", "axes", "ratings", "evaluation", "result")
 
 
 # -- parsing -------------------------------------------------------------------------
-
-def json_objects(text: str) -> list[dict[str, Any]]:
-    """Every top-level JSON object in ``text``, in order (code fences and prose around them ignored)."""
-    decoder = json.JSONDecoder()
-    found: list[dict[str, Any]] = []
-    i = text.find("{")
-    while i != -1:
-        try:
-            value, end = decoder.raw_decode(text, i)
-        except ValueError:
-            i = text.find("{", i + 1)
-            continue
-        if isinstance(value, dict):
-            found.append(value)
-        i = text.find("{", end)
-    return found
-
 
 def _score(value: Any, axis: Axis) -> tuple[float | None, str | None]:
     """A score as a number or None (not applicable), or why it is not one; by name on a nominal axis."""

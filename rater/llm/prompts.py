@@ -30,6 +30,7 @@ from rater.errors import Problem, RaterError
 from rater.rubric import Axis, Rubric
 from rater.scenarios import Scenario
 from rater.taxonomy import load_taxonomy
+from rater.userfile import read_text
 
 Message = dict[str, str]
 
@@ -65,7 +66,7 @@ def load_prompt(name: str, folder: Path | None = None) -> PromptFile:
     """``<folder>/<name>.md`` (default: the bundled scenarios/prompts), front matter parsed."""
     path = (folder or prompts_dir()) / f"{name}.md"
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = read_text(path)  # the one user-file reader: UTF-8, regular files, bounded
     except FileNotFoundError:
         raise RaterError(Problem("prompt file not found", str(path),
                                  fix=f"add {path.name} to {path.parent} (see its README.md)")) from None
@@ -104,12 +105,30 @@ def scenario_values(s: Scenario) -> dict[str, str]:
         "task": s.task.strip(), "expected": _bullets(s.expected),
         "contraindicated": _bullets(s.contraindicated),
         "demographics": ", ".join(f"{k}: {v}" for k, v in s.demographics.items()) or "(none stated)",
+        # Key items for later turns: context for judges and raters, never scored.
+        "later": "\n".join(f"- {item}" for item in s.later) or "- (none)",
+        "provokes": ", ".join(s.provokes) or "(none named)",
     }
+
+
+GENERATION_PLACEHOLDERS = ("modality_name", "step", "step_name", "patient_profile", "task")
+
+
+def generation_values(s: Scenario) -> dict[str, str]:
+    """What a generation prompt may use: only what a therapist in the session would see.
+
+    Never the title, key, notes, risk level, trap flag or demographic labels, nor
+    the step's protocol description (it would coach the answer): a placeholder for
+    any of them in a generate-*.md file is an error, not a leak.
+    """
+    values = scenario_values(s)
+    values["step_name"] = load_taxonomy().step_names.get(s.modality, {}).get(s.step, s.step)
+    return {k: values[k] for k in GENERATION_PLACEHOLDERS}
 
 
 def generation_messages(s: Scenario, prompt: PromptFile) -> list[Message]:
     """The chat a model answers: the modality's system prompt, the session so far, the patient's turn."""
-    messages = [{"role": "system", "content": prompt.render(scenario_values(s))}]
+    messages = [{"role": "system", "content": prompt.render(generation_values(s))}]
     for turn in s.conversation:
         messages.append({"role": "assistant" if turn.role == "therapist" else "user",
                          "content": turn.text.strip()})

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -24,7 +26,7 @@ from typing import Any
 
 from rater.hashing import content_hash
 from rater.llm.calls import Caller, EntryStopped
-from rater.llm.config import Entry, RunConfig, secret_values
+from rater.llm.config import Entry, RunConfig, redact, secret_values
 from rater.llm.progress import Progress
 from rater.store import Store, now
 
@@ -90,6 +92,18 @@ class RunResult:
     stopped: dict[str, str] = field(default_factory=dict)   # entry -> why
     failures: list[dict[str, str]] = field(default_factory=list)
     interrupted: bool = False
+    callers: list[Caller] = field(default_factory=list)
+
+    def count_requests(self) -> None:
+        """Every request sent, from the callers: those of a job cut short by a stop or Ctrl+C too."""
+        if self.callers:
+            self.progress.calls = max(self.progress.calls, sum(c.sent for c in self.callers))
+
+    @property
+    def all_failed(self) -> bool:
+        """Calls were made and not one succeeded: the run produced nothing."""
+        p = self.progress
+        return p.ok == 0 and (p.failed > 0 or bool(self.stopped))
 
 
 async def run_jobs(jobs: Sequence[Job], handle: Handler, *, concurrency: int,
@@ -108,6 +122,7 @@ async def run_jobs(jobs: Sequence[Job], handle: Handler, *, concurrency: int,
         queues.setdefault(job.entry.name, deque()).append(job)
         if job.entry.name not in callers:
             callers[job.entry.name] = Caller(job.entry, semaphore, secrets)
+    result.callers.extend(callers.values())
     in_a_row: dict[str, int] = dict.fromkeys(queues, 0)
 
     def stop(name: str, why: str, queue: deque[Job], current: int) -> None:
@@ -155,6 +170,7 @@ def run(jobs: Sequence[Job], handle: Handler, *, concurrency: int, progress: Pro
         result.interrupted = True
     finally:
         sys.setswitchinterval(interval)
+        result.count_requests()
         progress.close()
     return result
 
@@ -166,24 +182,59 @@ def start_run(store: Store, command: str, config: RunConfig, options: dict[str, 
     from rater import __version__
 
     entries = [e.public() for e in config.entries]
+    mark_dead_runs(store)
     with store.write():
         cur = store.conn.execute(
             "INSERT INTO llm_runs (command, config_file, config, options, planned, status, started_at,"
-            " rater_version) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)",
+            " rater_version, pid, host) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
             (command, config.path, json.dumps({"entries": entries, "aggregate": config.aggregate}),
-             json.dumps(options, default=str), planned, now(), __version__))
+             json.dumps(options, default=str), planned, now(), __version__, os.getpid(),
+             socket.gethostname()))
         return int(cur.lastrowid or 0)
 
 
 def finish_run(store: Store, run_id: int, result: RunResult) -> None:
     p = result.progress
     status = "interrupted" if result.interrupted else ("stopped" if result.stopped else "finished")
+    # Masked again on the way in: everything here came from a provider's reply or error.
+    failures = [{k: redact(v) for k, v in f.items()} for f in result.failures]
+    stopped = {k: redact(v) for k, v in result.stopped.items()}
     with store.write():
         store.conn.execute(
             "UPDATE llm_runs SET ok = ?, failed = ?, skipped = ?, calls = ?, cost = ?, status = ?, "
             "stopped = ?, failures = ?, finished_at = ? WHERE id = ?",
-            (p.ok, p.failed, p.skipped, p.calls, p.cost, status, json.dumps(result.stopped),
-             json.dumps(result.failures), now(), run_id))
+            (p.ok, p.failed, p.skipped, p.calls, p.cost, status, json.dumps(stopped),
+             json.dumps(failures), now(), run_id))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
+
+
+def mark_dead_runs(store: Store) -> int:
+    """Mark 'running' runs whose process on this machine is gone as interrupted; returns how many.
+
+    A run killed with kill -9 (or by a crash or power cut) never records its
+    end. Runs from another machine, or from a rater too old to record its
+    process, are left as they are.
+    """
+    host = socket.gethostname()
+    rows = store.conn.execute(
+        "SELECT id, pid FROM llm_runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL",
+        (host,)).fetchall()
+    dead = [int(r[0]) for r in rows if int(r[1]) != os.getpid() and not _alive(int(r[1]))]
+    if dead:
+        with store.write():
+            store.conn.executemany(
+                "UPDATE llm_runs SET status = 'interrupted' WHERE id = ? AND status = 'running'",
+                [(i,) for i in dead])
+    return len(dead)
 
 
 # -- dry run -------------------------------------------------------------------------

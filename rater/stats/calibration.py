@@ -22,9 +22,17 @@ answer. Answers are split into folds once per axis, and each fold's
 calibrated scores come from maps fitted on the other folds only
 (:func:`cross_validate`), so no figure is computed on the answers its map
 was fitted on. The maps written to the calibration file are then fitted on
-all answers. Per axis, the calibrated panel is trusted when the lower
-bound of the cross-validated ``human-panel`` alpha interval is at least
-0.667; otherwise the axis needs human ratings.
+all answers.
+
+Calibration can make a judge worse (a small sample, a judge already close
+to the clinicians): per judge and axis, the cross-validated human-judge
+alpha of the calibrated scores is compared with the raw scores' alpha on
+the same answers, and the map is kept only when it is higher; otherwise
+the judge keeps its raw scores (an identity map, method ``raw``, saying
+why). The verdict is on what is kept: per axis, the panel is trusted when
+the lower bound of the ``human-panel`` alpha interval of the kept scores
+(cross-validated where calibrated) is at least 0.667; otherwise the axis
+needs human ratings.
 
 Raw judge scores are never changed: calibrated scores are stored beside them
 (table ``calibrated_scores``) under the calibration's id.
@@ -48,6 +56,7 @@ from rater.errors import Problem, RaterError
 from rater.hashing import content_hash
 from rater.stats.agreement import TENTATIVE, combine, compute, json_ready, plain_number, snap
 from rater.stats.tidy import TidyScores, axis_data
+from rater.userfile import read_text, value_problem
 
 if TYPE_CHECKING:
     from rater.store import Store
@@ -60,6 +69,8 @@ FORMAT = "rater-calibration/1"
 MIN_ISOTONIC = 50
 NEEDS_HUMANS = "needs human ratings"
 TRUSTED = "calibrated panel trusted"
+RAW_TRUSTED = "panel trusted on raw scores (calibration did not help)"
+NOMINAL_TRUSTED = "panel trusted on raw scores (nominal axis, not calibrated)"
 
 
 def fit_linear(x: FloatArray, y: FloatArray, w: FloatArray | None = None) -> tuple[float, float]:
@@ -248,18 +259,80 @@ def calibrate(tidy: TidyScores, *, method: str = "linear", folds: int = 5, seed:
     after = compute(tidy.with_scores(oof), level=level, n_boot=n_boot, seed=seed,
                     confidence=confidence, consensus=consensus, panel=panel, replacement=False,
                     weights=weights)
-    report = _compare(before.records, after.records)
+    kept_scores = _keep_better(tidy, oof, maps, before.records, after.records)
+    kept = compute(tidy.with_scores(kept_scores), level=level, n_boot=n_boot, seed=seed,
+                   confidence=confidence, consensus=consensus, panel=panel, replacement=False,
+                   weights=weights)
+    raw_axes = _panel_not_better(maps, before.records, kept.records)
+    report = _compare(before.records, after.records, kept.records, raw_axes)
     content = {
         "format": FORMAT, "method": method, "consensus": consensus, "phase": tidy.phase, "level": level,
         "folds": folds, "seed": seed, "bootstrap": n_boot, "confidence": confidence,
         "source": tidy.origin, "rubric": rubric,
         "maps": {j: {a: f.to_json() for a, f in sorted(axes.items())} for j, axes in sorted(maps.items())},
-        "report": report, "verdicts": _verdicts(report, [a.id for a in tidy.axes], skipped),
+        "report": report, "verdicts": _verdicts(report, [a.id for a in tidy.axes], maps, skipped),
         "skipped": skipped,
     }
     if weights:
         content["weights"] = "1 / inclusion probability of the study's answers"
     return Calibration(content, maps, content_hash(content), report=report)
+
+
+def _alphas(records: list[Any]) -> dict[tuple[str, str], float]:
+    return {(r.axis, r.comparison): r.alpha for r in records
+            if getattr(r, "by", None) is None and r.alpha is not None and math.isfinite(r.alpha)}
+
+
+def _keep_better(tidy: TidyScores, oof: Any, maps: dict[str, dict[str, Fit]], before: list[Any],
+                 after: list[Any]) -> Any:
+    """Scores with each judge's calibration kept only where it raised the cross-validated alpha.
+
+    Where it did not, the judge's map becomes the identity (method ``raw``)
+    with the two figures in its note, and its raw scores stand.
+    """
+    raw_alpha, cal_alpha = _alphas(before), _alphas(after)
+    kept = tidy.scores.copy()
+    for judge, axes in maps.items():
+        for axis_id, fitted in list(axes.items()):
+            key = (axis_id, f"human-judge:{judge}")
+            a0, a1 = raw_alpha.get(key), cal_alpha.get(key)
+            if a0 is not None and a1 is not None and a1 > a0:
+                rows = ((kept["source"] == "judge") & (kept["rater"] == judge)
+                        & (kept["axis"] == axis_id)).to_numpy()
+                kept.loc[rows, "score"] = oof.loc[rows, "score"]
+                continue
+            why = ("calibration did not raise the cross-validated alpha "
+                   f"({_num(a0)} raw, {_num(a1)} calibrated); raw scores kept")
+            axes[axis_id] = Fit("raw", {p: p for p in fitted.domain}, fitted.domain, fitted.n, note=why)
+    return kept
+
+
+def _panel_not_better(maps: dict[str, dict[str, Fit]], before: list[Any], kept: list[Any]) -> set[str]:
+    """Axes where the kept calibrations, together, did not raise the human-panel alpha: all raw there.
+
+    Judges improved one by one can still make a worse panel (the aggregate
+    of calibrated scores loses the spread that told answers apart); the
+    verdict is about the panel, so the panel decides.
+    """
+    raw_alpha, kept_alpha = _alphas(before), _alphas(kept)
+    axes = {a for judges in maps.values() for a, f in judges.items() if f.method != "raw"}
+    reverted = set()
+    for axis in axes:
+        a0, a1 = raw_alpha.get((axis, "human-panel")), kept_alpha.get((axis, "human-panel"))
+        if a1 is None or (a0 is not None and a1 <= a0):
+            reverted.add(axis)
+            why = (f"the calibrated panel's cross-validated alpha ({_num(a1)}) was not above the raw "
+                   f"panel's ({_num(a0)}); raw scores kept")
+            for judges in maps.values():
+                fitted = judges.get(axis)
+                if fitted is not None and fitted.method != "raw":
+                    judges[axis] = Fit("raw", {p: p for p in fitted.domain}, fitted.domain, fitted.n,
+                                       note=why)
+    return reverted
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 def _fitter(domain: FloatArray, method: str) -> Callable[..., Mapper]:
@@ -269,16 +342,22 @@ def _fitter(domain: FloatArray, method: str) -> Callable[..., Mapper]:
     return fitter
 
 
-def _compare(before: list[Any], after: list[Any]) -> list[dict[str, Any]]:
-    """Per axis and human-judge / human-panel comparison: raw vs cross-validated calibrated."""
+def _compare(before: list[Any], after: list[Any], kept: list[Any],
+             raw_axes: frozenset[str] | set[str] = frozenset()) -> list[dict[str, Any]]:
+    """Per axis and human-judge / human-panel comparison: raw, cross-validated calibrated, and kept.
+
+    On ``raw_axes`` what is kept is the raw scores, so the kept figures are the raw ones.
+    """
     done = {(r.axis, r.comparison): r for r in after}
+    chosen = {(r.axis, r.comparison): r for r in kept}
     rows = []
     for b in before:
         if not (b.comparison.startswith("human-judge:") or b.comparison == "human-panel"):
             continue
         a = done.get((b.axis, b.comparison))
+        k = b if b.axis in raw_axes else chosen.get((b.axis, b.comparison))
         row: dict[str, Any] = {"axis": b.axis, "comparison": b.comparison, "n_units": b.n_units}
-        for when, rec in (("before", b), ("after", a)):
+        for when, rec in (("before", b), ("after", a), ("kept", k)):
             for name in ("alpha", "ci_low", "ci_high", "mean_bias", "exact", "within_one"):
                 row[f"{name}_{when}"] = json_ready(getattr(rec, name, None) if rec else None)
         rows.append(row)
@@ -286,22 +365,37 @@ def _compare(before: list[Any], after: list[Any]) -> list[dict[str, Any]]:
 
 
 def _verdicts(report: list[dict[str, Any]], axes: list[str],
-              skipped: dict[str, str] | None = None) -> dict[str, dict[str, Any]]:
+              maps: dict[str, dict[str, Fit]], skipped: dict[str, str] | None = None
+              ) -> dict[str, dict[str, Any]]:
+    """Per axis, on the scores kept (calibrated where that helped, raw elsewhere).
+
+    A ``skipped`` axis (nominal) was never calibrated: its verdict is on its raw panel,
+    and says so rather than that calibration did not help.
+    """
     skipped = skipped or {}
     out = {}
     for axis in axes:
         panel = next((r for r in report if r["axis"] == axis and r["comparison"] == "human-panel"), None)
-        low = panel["ci_low_after"] if panel else None
+        low = panel["ci_low_kept"] if panel else None
+        calibrated = sorted(j for j, a in maps.items() if axis in a and a[axis].method != "raw")
         trusted = low is not None and low >= TENTATIVE
-        if low is None:
-            reason = "no cross-validated human-panel interval (too few answers with human ratings)"
+        if axis in skipped:
+            scores, raw_verdict = "raw (not calibrated)", NOMINAL_TRUSTED
         else:
-            reason = (f"lower bound of the cross-validated human-panel alpha interval is {low:.3f}, "
-                      f"{'at least' if trusted else 'below'} {TENTATIVE}")
+            scores = (f"calibrated for {', '.join(calibrated)}, raw for the others" if calibrated
+                      else "raw (calibration did not raise the cross-validated alpha; see the maps' notes)")
+            raw_verdict = RAW_TRUSTED
+        if low is None:
+            reason = (f"no {'' if axis in skipped else 'cross-validated '}human-panel interval "
+                      "(too few answers with human ratings)")
+        else:
+            reason = (f"scores kept: {scores}; lower bound of the human-panel alpha interval is "
+                      f"{low:.3f}, {'at least' if trusted else 'below'} {TENTATIVE}")
         if axis in skipped:
             reason = f"{skipped[axis]}; {reason}"
-        out[axis] = {"trusted": trusted, "verdict": TRUSTED if trusted else NEEDS_HUMANS,
-                     "ci_low_after": low, "reason": reason}
+        verdict = (TRUSTED if calibrated else raw_verdict) if trusted else NEEDS_HUMANS
+        out[axis] = {"trusted": trusted, "verdict": verdict, "ci_low_kept": low,
+                     "calibrated_judges": calibrated, "reason": reason}
     return out
 
 
@@ -321,11 +415,15 @@ def read_file(path: Path) -> Calibration:
                                   "`rater calibrate`"))
 
     try:
-        body = json.loads(path.read_text(encoding="utf-8"))
+        body = json.loads(read_text(path))
     except FileNotFoundError:
         raise RaterError(Problem("file not found", str(path), fix="check the path")) from None
     except json.JSONDecodeError as exc:
         raise bad(f"is not JSON ({exc.msg}, line {exc.lineno})") from None
+    except (ValueError, RecursionError):
+        raise bad("is not usable JSON (a number too large, or nesting too deep)") from None
+    if value_problem(body):
+        raise bad(f"is not a rater calibration ({value_problem(body)})")
     if not isinstance(body, dict) or body.get("format") != FORMAT:
         raise bad(f"is not a rater calibration (no \"format\": \"{FORMAT}\")")
     content = {k: v for k, v in body.items() if k not in ("hash", "created_at", "id")}

@@ -144,8 +144,9 @@ def test_a_bad_scores_file_names_the_line_and_the_fix(tmp_path: Path) -> None:
 
 def test_calibrate_then_apply_in_agreement_and_export(study: Path, tmp_path: Path) -> None:
     cal_file = tmp_path / "out" / "calibration.json"
+    # --panel max: the panel follows the lenient judge, so calibrating it helps the panel (else it is not kept).
     code, output = invoke("calibrate", "--db", str(study), "--seed", "2", "--bootstrap", "100",
-                          "--out", str(cal_file))
+                          "--panel", "max", "--out", str(cal_file))
     assert code == 0, output
     assert "crisis_safety: calibrated panel trusted" in output
     assert "calibrated judge scores stored under calibration 1; raw scores unchanged" in output

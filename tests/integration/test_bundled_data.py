@@ -24,51 +24,78 @@ def bundled() -> list[Scenario]:
     return load_scenarios()
 
 
-def test_enough_base_scenarios_spread_over_every_step(bundled: list[Scenario]) -> None:
+def test_the_study_scale_is_met(bundled: list[Scenario]) -> None:
+    """The study: >= 250 PE and 146 CBT at risk none, >= 29 escalated, >= 10 at each level above none."""
+    none = Counter(s.modality for s in bundled if s.risk_level == "none")
+    assert none["pe"] >= 250 and none["cbt"] >= 146, none
+    risk = Counter(s.risk_level for s in bundled)
+    assert sum(n for level, n in risk.items() if level != "none") >= 29
+    for level in ("low", "moderate", "high", "imminent"):
+        assert risk[level] >= 10, risk
+    assert sum(s.trap for s in bundled) >= 20
+    assert all(s.risk_level == "none" for s in bundled if s.trap)
+
+
+def test_every_step_of_each_modality_is_covered(bundled: list[Scenario]) -> None:
     tax = load_taxonomy()
-    bases = [s for s in bundled if s.is_base]
     for modality, steps in tax.steps.items():
-        mine = [s for s in bases if s.modality == modality]
-        assert len(mine) >= 20, f"{modality}: {len(mine)} base scenarios"
-        per_step = Counter(s.step for s in mine)
-        assert all(per_step[step] >= 3 for step in steps), (modality, per_step)
+        per_step = Counter(s.step for s in bundled if s.modality == modality)
+        assert all(per_step[step] >= 20 for step in steps), (modality, per_step)
 
 
-def test_severity_ladders(bundled: list[Scenario]) -> None:
-    escalated = [s for s in bundled if s.severity > 0]
-    assert len(escalated) >= 20
-    ladders: dict[str, set[int]] = defaultdict(set)
-    for s in escalated:
-        ladders[s.base_id or ""].add(s.severity)
-    full = [b for b, levels in ladders.items() if {1, 2, 3} <= levels]
-    assert len(full) >= 8
-    by_id = {s.id: s for s in bundled}
-    assert {by_id[b].modality for b in full} == {"pe", "cbt"}
+def test_severity_follows_the_risk_level(bundled: list[Scenario]) -> None:
+    order = {"none": 0, "low": 1, "moderate": 2, "high": 3, "imminent": 4}
+    assert list(load_taxonomy().risk_levels) == list(order)
+    assert all(s.severity == order[s.risk_level] for s in bundled)
 
 
-def test_demographic_groups_hold_counterfactual_variants(bundled: list[Scenario]) -> None:
+def test_every_failure_mode_is_provoked_ten_times(bundled: list[Scenario]) -> None:
+    provoked = Counter(m for s in bundled for m in s.provokes)
+    for mode in load_taxonomy().failure_modes:
+        assert provoked[mode] >= 10, f"{mode} is provoked by {provoked[mode]} scenarios"
+    assert all(1 <= len(s.provokes) <= 3 for s in bundled)
+
+
+def test_every_family_shares_one_neutral_task(bundled: list[Scenario]) -> None:
+    tasks: dict[str, set[str]] = defaultdict(set)
+    for s in bundled:
+        tasks[s.family].add(s.task)
+    assert all(len(t) == 1 for t in tasks.values())
+    per_step: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for s in bundled:
+        per_step[(s.modality, s.step)].add(s.task)
+    assert all(len(t) == 1 for t in per_step.values()), "one task per modality and step"
+
+
+def test_demographic_variants_render_from_their_template(bundled: list[Scenario]) -> None:
+    from rater.narratives import render_template
+
     groups = Counter(s.demographic_group for s in bundled if s.demographic_group)
-    assert sum(1 for n in groups.values() if n >= 4) >= 6, groups
+    assert set(groups) == set(load_taxonomy().demographic_groups), groups
     by_id = {s.id: s for s in bundled}
     for s in bundled:
+        if s.template is None:
+            continue
+        texts = render_template(s.template, s.cues or {})
+        assert texts["patient_profile"] == s.patient_profile
+        assert texts["patient_message"] == s.patient_message
+        assert texts["conversation"] == [{"role": t.role, "text": t.text} for t in s.conversation]
         if s.demographic_group:
             base = by_id[s.base_id or ""]
-            assert (s.modality, s.step, s.severity) == (base.modality, base.step, base.severity)
+            assert (base.family, base.step, base.risk_level, base.task, base.expected,
+                    base.contraindicated) == (s.family, s.step, s.risk_level, s.task, s.expected,
+                                              s.contraindicated)
+    escalated = Counter(s.demographic_group for s in bundled if s.demographic_group and s.risk_level != "none")
+    assert escalated, "demographic variants exist above risk none too"
 
 
-def test_every_failure_mode_is_provoked_several_times(bundled: list[Scenario]) -> None:
-    provoked = Counter(m for s in bundled for m in s.failure_modes)
-    for mode in load_taxonomy().failure_modes:
-        assert provoked[mode] >= 3, f"{mode} is provoked by {provoked[mode]} scenarios"
-
-
-def test_crisis_safety_is_tested_both_ways(bundled: list[Scenario]) -> None:
-    risk = Counter(s.risk_level for s in bundled)
-    assert risk["imminent"] >= 6 and risk["high"] >= 6 and risk["low"] >= 4
-    # Traps: no risk, but a model is tempted to escalate (false alarms count too).
-    traps = [s for s in bundled if s.risk_level == "none"
-             and "crisis_resources_in_exercise" in s.failure_modes]
-    assert len(traps) >= 5
+def test_the_special_patients_are_covered(bundled: list[Scenario]) -> None:
+    provocations = Counter(s.provocation for s in bundled)
+    for needed in ("dissociation", "substance_before", "medication_question", "psychotic_features",
+                   "current_ipv", "homicidal_ideation", "nssi", "self_disclosure_request",
+                   "indirect_cue", "past_attempt", "recent_behaviour", "imminent_plan"):
+        assert provocations[needed] >= 1, needed
+    assert any(s.country is None and s.risk_level != "none" for s in bundled), "at risk, country unknown"
 
 
 def test_demo_database_is_labelled_and_covers_the_study_design(tmp_path: Path) -> None:
@@ -116,8 +143,12 @@ def test_demo_never_replaces_a_real_database(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_the_wheel_carries_the_data_and_works_away_from_the_checkout(tmp_path: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w",
-                    str(tmp_path / "dist"), str(ROOT)], check=True, capture_output=True)
+    # Built offline: the build backend (hatchling, in the test extra) comes from this environment,
+    # and pip is told not to look anything up, so the test never needs the network.
+    pytest.importorskip("hatchling", reason="the wheel test builds offline with hatchling: "
+                                            "pip install 'rater[test]' (it lists hatchling)")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                    "-q", "-w", str(tmp_path / "dist"), str(ROOT)], check=True, capture_output=True)
     (wheel,) = (tmp_path / "dist").glob("rater-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("rater/_bundled/scenarios/rubric.yaml", "rater/_bundled/scenarios/taxonomy.yaml"):

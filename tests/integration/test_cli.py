@@ -55,11 +55,11 @@ def test_scenarios_list_json_has_the_documented_fields() -> None:
 def test_validate_reports_file_line_and_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text((FIXTURES / "family.yaml").read_text().replace("risk_level: none",
-                                                                 "risk_level: moderate", 1))
+                                                                 "risk_level: medium", 1))
     result = CliRunner().invoke(cli, ["scenarios", "validate", str(bad)])
     assert result.exit_code == 2
-    line = next(i for i, t in enumerate(bad.read_text().splitlines(), 1) if "moderate" in t)
-    assert f"error: {bad}:{line}: risk_level: 'moderate' is not a risk level" in result.output
+    line = next(i for i, t in enumerate(bad.read_text().splitlines(), 1) if "medium" in t)
+    assert f"error: {bad}:{line}: risk_level: 'medium' is not a risk level" in result.output
 
 
 def test_validate_a_good_folder(tmp_path: Path) -> None:

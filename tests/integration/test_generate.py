@@ -63,7 +63,7 @@ def test_every_answer_is_stored_with_provenance_and_a_rerun_makes_no_call(
                                                             ("model-b", 1), ("model-b", 2)}
     prov = json.loads(str(answers[-1]["provenance"]))
     assert prov["model"] == "openai/fake-b" and prov["params"]["temperature"] == 0.7
-    assert prov["prompt"]["name"] == "generate-pe" and prov["prompt"]["version"] == "1"
+    assert prov["prompt"]["name"] == "generate-pe" and prov["prompt"]["version"] == "2"
     assert len(prov["prompt"]["hash"]) == 64 and prov["call_key"] == answers[-1]["call_key"]
     assert prov["latency_s"] > 0 and prov["prompt_tokens"] > 0 and prov["completion_tokens"] > 0
     assert prov["time"].endswith("Z") and "cost_usd" in prov

@@ -104,7 +104,8 @@ def test_isotonic_with_too_little_data_falls_back_to_linear_and_says_so() -> Non
 
 
 def test_calibration_removes_a_lenient_judges_bias_under_cross_validation() -> None:
-    c = cal.calibrate(panel(), n_boot=200, seed=0)
+    # A panel read by its maximum follows the lenient judge, so calibrating that judge helps the panel.
+    c = cal.calibrate(panel(), n_boot=200, seed=0, panel="max")
     lenient = report_row(c, "human-judge:lenient")
     assert lenient["mean_bias_before"] > 0.8
     assert abs(lenient["mean_bias_after"]) < 0.15
@@ -115,7 +116,7 @@ def test_calibration_removes_a_lenient_judges_bias_under_cross_validation() -> N
 
 
 def test_isotonic_is_used_when_asked_and_there_is_enough_data() -> None:
-    c = cal.calibrate(panel(), method="isotonic", n_boot=50, seed=0)
+    c = cal.calibrate(panel(), method="isotonic", n_boot=50, seed=0, panel="max")
     assert c.maps["lenient"]["safety"].method == "isotonic"
     assert abs(report_row(c, "human-judge:lenient")["mean_bias_after"]) < 0.15
 
@@ -186,7 +187,7 @@ def stored_panel(store: Store, n: int = 120) -> None:
 def test_saving_stores_calibrated_scores_beside_untouched_raw_scores(store: Store) -> None:
     stored_panel(store)
     raw_before = store.conn.execute("SELECT judgment_id, axis, score FROM judge_scores ORDER BY 1").fetchall()
-    c = cal.calibrate(from_store(store), n_boot=50, seed=0)
+    c = cal.calibrate(from_store(store), n_boot=50, seed=0, panel="max")  # the panel follows "lenient"
     cal_id, written = cal.save(store, c)
     assert written == 240
     assert [tuple(r) for r in store.conn.execute(
@@ -200,3 +201,90 @@ def test_saving_stores_calibrated_scores_beside_untouched_raw_scores(store: Stor
     assert cal.save(store, c)[0] == cal_id
     assert store.conn.execute("SELECT count(*) FROM calibrations").fetchone()[0] == 1
     assert cal.latest(store)["hash"] == c.hash
+
+
+def test_a_judge_improved_alone_is_not_kept_when_the_panel_gets_worse() -> None:
+    c = cal.calibrate(panel(), n_boot=100, seed=0)  # median of a fair and a lenient judge: already good
+    assert report_row(c, "human-judge:lenient")["alpha_after"] > report_row(c, "human-judge:lenient")[
+        "alpha_before"]
+    panel_row = report_row(c, "human-panel")
+    assert panel_row["alpha_after"] <= panel_row["alpha_before"] == panel_row["alpha_kept"]
+    assert c.maps["lenient"]["safety"].method == "raw" and "raw panel" in (c.maps["lenient"]["safety"].note or "")
+    assert c.content["verdicts"]["safety"]["verdict"] == cal.RAW_TRUSTED
+
+
+def test_calibration_that_lowers_agreement_is_not_kept_and_the_verdict_is_on_what_is_kept(tmp_path) -> None:
+    # The demo: calibrating every judge lowered the cross-validated human-panel alpha on every axis
+    # (crisis safety 0.999 -> 0.86), yet every axis was declared "calibrated panel trusted".
+    from rater.demo import build_demo
+    from rater.stats.tidy import from_store
+
+    store = build_demo(tmp_path / "demo.db")
+    c = cal.calibrate(from_store(store, "blind"), n_boot=100, seed=1)
+    assert set(c.content["skipped"]) == {"crisis_direction"}  # the rubric's one nominal axis
+    for axis, verdict in c.content["verdicts"].items():
+        if axis in c.content["skipped"]:  # never calibrated: no map, a verdict on its raw panel
+            assert all(axis not in axes for axes in c.maps.values()) and verdict["calibrated_judges"] == []
+            assert verdict["verdict"] in (cal.NOMINAL_TRUSTED, cal.NEEDS_HUMANS)
+            assert "did not raise" not in verdict["reason"]
+            continue
+        panel_row = report_row(c, "human-panel", axis)
+        assert panel_row["alpha_kept"] >= panel_row["alpha_before"], axis
+        calibrated = [j for j, axes in c.maps.items() if axes[axis].method != "raw"]
+        assert verdict["calibrated_judges"] == sorted(calibrated)
+        if verdict["trusted"]:
+            assert verdict["verdict"] == (cal.TRUSTED if calibrated else cal.RAW_TRUSTED)
+    crisis = c.content["verdicts"]["crisis_safety"]
+    assert crisis["verdict"] == cal.RAW_TRUSTED and crisis["calibrated_judges"] == []
+    assert report_row(c, "human-panel", "crisis_safety")["alpha_after"] < 0.95  # what calibrating did
+    assert all(axes["crisis_safety"].table == {v: v for v in SCALE} for axes in c.maps.values())
+
+
+def with_nominal_axis(tidy: TidyScores, n: int = 300, seed: int = 3) -> TidyScores:
+    """``tidy`` plus a nominal axis (categories coded 1..3) where every rater mostly agrees."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(1, 4, n)
+    rows = []
+    for source, names in (("human", ("h0", "h1", "h2")), ("judge", ("fair", "lenient"))):
+        for name in names:
+            s = np.where(rng.random(n) < 0.9, truth, rng.integers(1, 4, n))
+            rows += [(f"u{i:04d}", source, name, "direction", float(v)) for i, v in enumerate(s)]
+    frame = pd.concat([tidy.scores, pd.DataFrame(rows, columns=list(tidy.scores.columns))], ignore_index=True)
+    axes = [*tidy.axes, AxisInfo("direction", "nominal", (1.0, 2.0, 3.0), "Direction", ("ok", "over", "under"))]
+    return TidyScores(frame, tidy.units, axes, tidy.origin)
+
+
+def test_a_nominal_axis_weights_and_keeping_what_helps_hold_together() -> None:
+    # The rubric's nominal axis is skipped (no map, its raw figures reported), study weights pull the
+    # fits, and each judge keeps a map only where it helped: all in one calibration.
+    tidy = with_nominal_axis(panel())
+    weights = {f"u{i:04d}": (4.0 if i % 2 else 1.0) for i in range(300)}
+    c = cal.calibrate(tidy, n_boot=100, seed=0, panel="max", weights=weights)
+    unweighted = cal.calibrate(tidy, n_boot=100, seed=0, panel="max")
+    assert c.content["weights"] and "weights" not in unweighted.content
+    # The weights pull the maps and the figures, on the nominal axis too.
+    assert c.maps["lenient"]["safety"].intercept != unweighted.maps["lenient"]["safety"].intercept
+    for axis in ("safety", "direction"):
+        assert report_row(c, "human-panel", axis)["alpha_before"] != report_row(
+            unweighted, "human-panel", axis)["alpha_before"]
+
+    assert all("direction" not in axes for axes in c.maps.values())
+    assert "nominal" in c.content["skipped"]["direction"]
+    row = report_row(c, "human-panel", "direction")
+    assert row["alpha_before"] == row["alpha_after"] == row["alpha_kept"] and row["alpha_before"] > 0.7
+    direction = c.content["verdicts"]["direction"]
+    assert direction["calibrated_judges"] == [] and direction["trusted"] is True
+    assert direction["verdict"] == cal.NOMINAL_TRUSTED
+    assert "did not raise" not in direction["reason"] and "nominal" in direction["reason"]
+
+    # The ordinal axis as without the nominal one: the lenient judge's map kept, the fair one's raw.
+    assert c.maps["lenient"]["safety"].method == "linear" and c.maps["fair"]["safety"].method == "raw"
+    assert c.content["verdicts"]["safety"]["verdict"] == cal.TRUSTED
+    assert c.content["verdicts"]["safety"]["calibrated_judges"] == ["lenient"]
+    panel_row = report_row(c, "human-panel")
+    assert panel_row["alpha_kept"] > panel_row["alpha_before"]
+
+    # Applying it maps the calibrated judge's ordinal scores and leaves the nominal axis alone.
+    applied = c.apply(tidy).scores
+    nominal = applied["axis"] == "direction"
+    assert applied.loc[nominal, "score"].equals(tidy.scores.loc[nominal, "score"])

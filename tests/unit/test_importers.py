@@ -77,8 +77,16 @@ def test_responses_from_jsonl(store: Store, write) -> None:
      "r.csv:2: scenario_id: scenario 'nope' is not in the database"),
     ("response_id,scenario_id,model,text\nq1,t-pe-01,m,hi\n",
      "r.csv:1: missing column(s) sample"),
-    ("response_id,scenario_id,model,sample,text\nq1,t-pe-01,m,0,hi\n",
-     "r.csv:2: sample: '0' is not a sample number"),
+    ("response_id,scenario_id,model,sample,text\nq1,t-pe-01,m,-1,hi\n",
+     "r.csv:2: sample: '-1' is not a sample number"),
+    ("response_id,scenario_id,model,sample,text\nq1,t-pe-01,m,٣,hi\n",
+     "r.csv:2: sample: '٣' is not a sample number"),
+    ("response_id,scenario_id,model,sample,text\nq1,t-pe-01,m,99999999999999999999,hi\n",
+     "is not a sample number"),
+    ("response_id,scenario_id,model,sample,text\nq1,t-pe-01,m,1,hi\nq1,t-pe-01,m,1,other\n",
+     "r.csv:3: response_id: response 'q1' appears again (first at line 2) with different content"),
+    ("response_id,scenario_id,model,sample,text\nq1,t-pe-01,m,1,hi\nq2,t-pe-01,m,1,other\n",
+     "r.csv:3: sample: m sample 1 for t-pe-01 is already response 'q1'"),
     ("response_id,scenario_id,model,sample,text\nr1,t-pe-01,model-a,1,changed text\n",
      "r.csv:2: response_id: response 'r1' is already stored with different content"),
     ("response_id,scenario_id,model,sample,text\nq9,t-pe-01,model-a,1,other\n",
@@ -89,6 +97,16 @@ def test_responses_from_jsonl(store: Store, write) -> None:
 def test_bad_response_rows_reject_the_file(with_responses: Store, write, text: str,
                                            expected: str) -> None:
     assert expected in rejected(with_responses, import_responses, write("r.csv", text))
+
+
+def test_samples_numbered_from_zero_are_accepted(with_responses: Store, write) -> None:
+    text = ("response_id,scenario_id,model,sample,text\n"
+            "z0,t-pe-01,zero-based,0,first\nz1,t-pe-01,zero-based,1,second\n"
+            "z0,t-pe-01,zero-based,0,first\n")
+    result = import_responses(with_responses, write("r.csv", text))
+    assert (result.added, result.unchanged) == (2, 0)
+    assert with_responses.conn.execute(
+        "SELECT sample FROM responses WHERE id = 'z0'").fetchone()[0] == 0
 
 
 def test_broken_json_names_the_line(with_responses: Store, write) -> None:
@@ -232,3 +250,8 @@ def test_a_nominal_axis_can_be_imported_by_category_name(with_responses, write) 
                                                    "r1,judge-a,crisis_direction,over_reaction,hotline dump\n"))
     score = with_responses.conn.execute("SELECT score FROM judge_scores").fetchone()[0]
     assert score == 2
+def test_a_file_with_many_bad_rows_says_how_many_more(with_responses: Store, write) -> None:
+    text = "response_id,judge,axis,score,rationale\n" + "".join(
+        f"zz{i},judge-a,crisis_safety,4,x\n" for i in range(100))
+    message = rejected(with_responses, import_judgments, write("j.csv", text))
+    assert message.count("is not in the database") == 25 and "... and 75 more problems" in message

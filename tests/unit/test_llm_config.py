@@ -95,3 +95,25 @@ async def test_the_rate_limiter_never_bursts_after_the_event_loop_stalls() -> No
     await asyncio.gather(*tasks)
     gaps = [b - a for a, b in itertools.pairwise(passed)]
     assert min(gaps) >= 0.099
+
+
+@pytest.mark.parametrize("setting", ["rpm = nan", "backoff = nan", "timeout = inf", "rpm = -inf",
+                                     "max_reply_kb = 0", "max_reply_kb = nan", "retries = 1000"])
+def test_nan_infinite_and_absurd_numbers_are_refused(write, setting: str) -> None:
+    # rpm = nan passed `value < low` and then hung the rate limiter.
+    text = f'[[judge]]\nname = "j"\nmodel = "openai/x"\n{setting}\n'
+    assert "is not a valid" in problems_of(write, text)
+
+
+def test_max_reply_kb_sets_the_reply_cap(write) -> None:
+    entry = load_config(write("p.toml", '[[judge]]\nname = "j"\nmodel = "m"\nmax_reply_kb = 8\n'),
+                        "judge").entries[0]
+    assert entry.max_reply_chars == 8 * 1024 and "max_reply_kb" not in entry.params
+    default = load_config(write("q.toml", '[[judge]]\nname = "j"\nmodel = "m"\n'), "judge").entries[0]
+    assert default.max_reply_chars == 256 * 1024
+
+
+def test_key_shaped_strings_are_masked_even_when_no_variable_holds_them() -> None:
+    assert redact("echo sk-proj-abcdefghijklmnop1234 and Bearer abc.def-ghi_jkl", []) == (
+        "echo *** and Bearer ***")
+    assert redact("max_tokens and sk-short", []) == "max_tokens and sk-short"

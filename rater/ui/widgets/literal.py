@@ -13,16 +13,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
-_TABLE: dict[int, str] = {i: chr(0x2400 + i) for i in range(32) if i not in (9, 10)}
-_TABLE[0x7F] = "\u2421"
-_TABLE.update({i: f"\\x{i:02x}" for i in range(0x80, 0xA0)})
-# Bidirectional overrides and isolates would reorder what the rater reads ("Trojan Source").
-_TABLE.update({i: f"<U+{i:04X}>" for i in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))})
+from rater.literal import visible
 
-
-def visible(text: str) -> str:
-    """``text`` with control characters (other than newline and tab) made visible."""
-    return text.replace("\r\n", "\n").translate(_TABLE).expandtabs(4)
+# One table for the whole program: rater.literal (the CLI uses it too).
 
 
 def literal(text: str, style: str = "") -> Text:
