@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rater.cliutil import db_option, open_store
+from rater.literal import shown
 
 if TYPE_CHECKING:
     from rater.report import Report
@@ -59,7 +60,7 @@ def report(db_path: str | None, out_dir: Path, models: tuple[str, ...], n_boot: 
         click.secho(f"[{ILLUSTRATIVE}]", fg="yellow", err=True)
     _summary(result)
     for note in result.notes:
-        click.secho(f"note: {note}", fg="yellow", err=True)
+        click.secho(f"note: {shown(note)}", fg="yellow", err=True)
     click.echo("")
     for path in files:
         click.echo(f"wrote {path}")
@@ -79,9 +80,10 @@ def _summary(result: Report) -> None:
     trust = {t["axis"]: t for t in result.trust}
     models = result.provenance["answer_models"]
     p = result.provenance
-    click.echo(f"report     {p['database']}: {p['counts']['answers']:,} answers, models {', '.join(models)}; "
+    click.echo(f"report     {shown(p['database'])}: {p['counts']['answers']:,} answers, "
+               f"models {shown(', '.join(models))}; "
                f"seed {p['seed']}, {p['bootstrap']} resamples")
-    width = max([len(m) for m in models] + [5])
+    width = max([len(shown(m)) for m in models] + [5])
     click.echo(f"{'axis':<24} {'model':<{width}} {'leading':<7} {'mean [95% CI]':<22} {'panel only':>10} "
                f"{'rated/answers':>14}  trust")
     index: dict[tuple[str, str, str], dict[str, Any]] = {
@@ -99,7 +101,7 @@ def _summary(result: Report) -> None:
             verdict = click.style("trusted", fg="green") if t.get("trusted") else click.style("not trusted",
                                                                                              fg="red")
             n = f"{ppi.get('n_rated', 0):,}/{ppi.get('n_answers', 0):,}"
-            click.echo(f"{axis:<24} {click.unstyle(m):<{width}} {lead:<7} {interval:<22} "
+            click.echo(f"{axis:<24} {shown(m):<{width}} {lead:<7} {interval:<22} "
                        f"{_num(panel.get('mean')):>10} {n:>14}  {verdict}")
 
 

@@ -237,11 +237,13 @@ def connected(store: Store) -> list[tuple[str, str, str, str]]:
 
 def status_lines(store: Store) -> list[str]:
     """`rater status`'s lines on browser sessions (none when no server has anyone connected)."""
+    from rater.literal import shown
+
     rows = connected(store)
     if not rows:
         return []
     lines = [f"connected  {len(rows)} in the browser now (rater serve)"]
     for name, mode, client, started in rows:
         since = started[11:16]
-        lines.append(f"connected  {name}: {mode} since {since} UTC from {client or 'unknown'}")
+        lines.append(f"connected  {shown(name)}: {mode} since {since} UTC from {shown(client or 'unknown')}")
     return lines

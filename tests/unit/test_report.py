@@ -299,6 +299,14 @@ def test_model_written_names_are_escaped_in_the_page(tmp_path: Path) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "m&amp;b" in page
 
 
+def test_the_terminal_summary_prints_model_names_literally(capsys: pytest.CaptureFixture[str]) -> None:
+    from rater.commands.report import _summary
+
+    _summary(build(study(models=("m\x1b]0;pwned\x07", "ok"), answers=60, rated=20), n_boot=20, seed=1))
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "m␛]0;pwned␇" in out
+
+
 def test_model_names_with_dollar_signs_are_drawn_literally_not_as_tex(tmp_path: Path) -> None:
     """matplotlib reads $...$ as mathtext: a bad one crashed the report, a good one changed the name."""
     store = study(models=("a$\\frac$b", "$x^2$"), answers=60, rated=20)

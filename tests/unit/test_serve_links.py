@@ -127,3 +127,20 @@ def test_a_link_that_would_cross_the_network_unencrypted_is_refused(tmp_path):
         assert out.exit_code == 0 and out.stdout.startswith(fine.rstrip("/") + "/r/")
     out = run(cli, ["serve", "--db", db, "--behind-proxy", "--public-url", "http://rating.example.org"])
     assert out.exit_code == 2 and "unencrypted" in out.output
+
+
+def test_names_and_addresses_are_printed_literally(tmp_path, store: Store):
+    """A rater name (or a proxied client address) holding escape sequences must not act on the lead's terminal."""
+    evil = "Dr \x1b]0;pwned\x07Ana\x1b[2J"
+    db = str(tmp_path / "t.db")
+    run = CliRunner().invoke
+    assert run(cli, ["init", "--db", db, "--no-scenarios"]).exit_code == 0
+    outputs = [run(cli, ["raters", "add", evil, "--role", "\x1b[31mlead", "--db", db]).output,
+               run(cli, ["raters", "list", "--db", db]).output,
+               run(cli, ["raters", "link", evil, "--db", db]).stderr,
+               run(cli, ["raters", "revoke", evil, "--db", db]).output]
+    for out in outputs:
+        assert "\x1b" not in out and "\x07" not in out and "␛]0;pwned␇Ana" in out
+    rid, _ = links.add_rater(store, evil, None, None)
+    links.open_session(store, rater_id=rid, mode="rate", client="10.0.0.1\x1b[2J", server_pid=1)
+    assert not any("\x1b" in line for line in links.status_lines(store))
