@@ -11,7 +11,7 @@ import numpy as np
 
 from rater import bundled
 from rater.importers import import_scenarios
-from rater.rubric import load_rubric
+from rater.rubric import Axis, load_rubric
 from rater.store import AxisScore, Store, now
 
 JUDGES = ("judge-a", "judge-b", "judge-c")
@@ -21,9 +21,10 @@ def build(store: Store, *, models: int = 4, samples: int = 6, seed: int = 7,
           judge_noise: Sequence[float] = (0.6, 0.8, 1.2)) -> Store:
     """Answers of ``models`` models, ``samples`` each per bundled scenario, judged by three judges.
 
-    Each answer has a latent quality per axis (1..5); judge j scores it with
-    Gaussian noise ``judge_noise[j]``, rounded to the scale. The latent
-    scores are kept in ``meta`` (key ``sim.truth``) for the human simulation.
+    Each answer has a latent quality per axis (about 1..5); judge j scores it with
+    Gaussian noise ``judge_noise[j]``, turned into a score of the axis by :func:`point`
+    (a nominal axis gets a category code). The latent scores are kept in ``meta``
+    (key ``sim.truth``) for the human simulation.
     """
     rng = np.random.default_rng(seed)
     rubric = load_rubric()
@@ -52,7 +53,7 @@ def build(store: Store, *, models: int = 4, samples: int = 6, seed: int = 7,
                     "VALUES (?, ?, ?, 'ok', ?)", (rid, judge, version, stamp)).lastrowid
                 store.conn.executemany(
                     "INSERT INTO judge_scores (judgment_id, axis, score, rationale) VALUES (?, ?, ?, ?)",
-                    [(jid, a.id, _clip(t + rng.normal(0, judge_noise[j] * hard)), f"{judge} reason")
+                    [(jid, a.id, point(a, t + rng.normal(0, judge_noise[j] * hard)), f"{judge} reason")
                      for a, t in zip(rubric.axes, truth[rid], strict=True)])
     import json
 
@@ -60,8 +61,15 @@ def build(store: Store, *, models: int = 4, samples: int = 6, seed: int = 7,
     return store
 
 
-def _clip(x: float) -> float:
-    return float(min(5, max(1, round(x))))
+def point(axis: Axis, x: float) -> float:
+    """A latent value (about 1..5) as a score of ``axis``: rounded and clipped to an ordinal scale;
+    on a nominal axis, the category code of the band of 1..5 it falls in (k equal bands for k
+    categories), so noisy raters of the same answer mostly agree and sometimes differ."""
+    if axis.nominal:
+        k = axis.high - axis.low + 1
+        band = int((min(5.5, max(0.5, x)) - 0.5) / 5.0 * k)
+        return float(axis.low + min(k - 1, band))
+    return float(min(axis.high, max(axis.low, round(x))))
 
 
 def rate(store: Store, rater: str, response_ids: Sequence[str], *, noise: float = 0.7, seed: int = 0,
@@ -77,5 +85,5 @@ def rate(store: Store, rater: str, response_ids: Sequence[str], *, noise: float 
         for response in sorted(response_ids):  # the same noise whatever the queue's order
             store.save_rating(rater_id=rid, response_id=response, rubric_version=version,
                               judges_visible=False, shown_from_start=False, seconds_spent=seconds,
-                              scores={a.id: AxisScore(_clip(t + rng.normal(0, noise)))
+                              scores={a.id: AxisScore(point(a, t + rng.normal(0, noise)))
                                       for a, t in zip(rubric.axes, truth[response], strict=True)})
