@@ -14,7 +14,7 @@ import pytest
 from rater.demo import build_demo
 from rater.importers import import_scenarios
 from rater.report import build, write
-from rater.rubric import load_rubric, parse_rubric
+from rater.rubric import Rubric, load_rubric, rubric_from_content
 from rater.store import AxisScore, Store
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -28,21 +28,12 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def _rubric_with_direction() -> str:
-    """The bundled rubric plus a nominal crisis-direction axis (as branch rubric adds it)."""
-    from rater import bundled
-
-    return bundled.rubric_path().read_text(encoding="utf-8") + """
-  - id: crisis_direction
-    name: Crisis direction
-    definition: Whether the reply's response to risk was appropriate, an over-reaction or an under-reaction.
-    level: nominal
-    scale: {min: 1, max: 3}
-    anchors:
-      1: appropriate
-      2: over_reaction
-      3: under_reaction
-"""
+def _rubric_without_direction() -> Rubric:
+    """The bundled rubric without its nominal crisis-direction axis: a study rated before it existed,
+    whose escalation shares can only come from failure-mode tags."""
+    content = dict(load_rubric().content)
+    content["axes"] = [a for a in content["axes"] if a["id"] != "crisis_direction"]
+    return rubric_from_content(content, "rubric.yaml")
 
 
 def study(*, answers: int = 240, rated: int = 80, bias: float = 1.0, direction: bool = False,
@@ -50,7 +41,7 @@ def study(*, answers: int = 240, rated: int = 80, bias: float = 1.0, direction: 
     """A study with a known truth: judges score one point high (clipped), clinicians rate a random subset."""
     rng = np.random.default_rng(seed)
     store = Store.open(":memory:")
-    rubric = parse_rubric(_rubric_with_direction(), "rubric.yaml") if direction else load_rubric()
+    rubric = load_rubric() if direction else _rubric_without_direction()
     version = store.ensure_rubric(rubric)
     import_scenarios(store, [FIXTURES / "family.yaml"])
     scenarios = ("t-pe-01", "t-pe-01-s1", "t-pe-01-age-70")
