@@ -1,6 +1,11 @@
 """A simulated study database: the bundled scenarios, answers of several models, noisy judges and
 clinicians who rate a latent true score with their own noise. Used by the study tests and by
 benchmarks/simulated_study.py; written with plain SQL so a 2,000-answer database builds in a second.
+
+The bundled set is large (hundreds of scenarios in about a hundred families); the answers are
+written for a fixed part of it (:func:`chosen_scenarios`), so the database keeps the ~2,000
+answers the study tests are sized for, with every modality and risk level and families of one
+to three scenarios.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ JUDGES = ("judge-a", "judge-b", "judge-c")
 
 def build(store: Store, *, models: int = 4, samples: int = 6, seed: int = 7,
           judge_noise: Sequence[float] = (0.6, 0.8, 1.2)) -> Store:
-    """Answers of ``models`` models, ``samples`` each per bundled scenario, judged by three judges.
+    """Answers of ``models`` models, ``samples`` each per chosen bundled scenario, judged by three judges.
 
     Each answer has a latent quality per axis (about 1..5); judge j scores it with
     Gaussian noise ``judge_noise[j]``, turned into a score of the axis by :func:`point`
@@ -30,7 +35,7 @@ def build(store: Store, *, models: int = 4, samples: int = 6, seed: int = 7,
     rubric = load_rubric()
     version = store.ensure_rubric(rubric)
     import_scenarios(store, bundled.scenario_paths())
-    scenario_ids = [r[0] for r in store.conn.execute("SELECT id FROM scenarios ORDER BY id")]
+    scenario_ids = chosen_scenarios(store)
     # Some scenarios are hard to judge: the judges' noise there is larger (so they disagree more).
     hardness = {sid: float(rng.choice([0.4, 1.0, 2.0], p=[0.4, 0.4, 0.2])) for sid in scenario_ids}
     stamp = now()
@@ -61,14 +66,33 @@ def build(store: Store, *, models: int = 4, samples: int = 6, seed: int = 7,
     return store
 
 
+def chosen_scenarios(store: Store) -> list[str]:
+    """The scenarios answered, sorted: in every other family (by family name), the first scenario
+    of each risk level it has (92 of the bundled 669, from 51 families)."""
+    families = sorted({r[0] for r in store.conn.execute("SELECT family FROM scenarios")})
+    keep = set(families[::2])
+    seen: set[tuple[str, str]] = set()
+    chosen = []
+    for sid, family, risk in store.conn.execute(
+            "SELECT id, family, risk_level FROM scenarios ORDER BY rowid"):
+        if family in keep and (family, risk) not in seen:
+            seen.add((family, risk))
+            chosen.append(sid)
+    return sorted(chosen)
+
+
 def point(axis: Axis, x: float) -> float:
-    """A latent value (about 1..5) as a score of ``axis``: rounded and clipped to an ordinal scale;
-    on a nominal axis, the category code of the band of 1..5 it falls in (k equal bands for k
-    categories), so noisy raters of the same answer mostly agree and sometimes differ."""
+    """A latent value (about 1..5) as a score of ``axis``: rounded and clipped to an ordinal scale.
+
+    On a nominal axis the rubric lists the fitting reading first (crisis direction: appropriate,
+    over_reaction, under_reaction): a latent value in the wide middle band 1.5..4.5 is the first
+    category, above it the second, below it the third (the last, with two categories). So most
+    answers read as appropriate and raters differ mostly where their noise is large.
+    """
     if axis.nominal:
-        k = axis.high - axis.low + 1
-        band = int((min(5.5, max(0.5, x)) - 0.5) / 5.0 * k)
-        return float(axis.low + min(k - 1, band))
+        if 1.5 <= x <= 4.5:
+            return float(axis.low)
+        return float(axis.low + 1 if x > 4.5 else min(axis.low + 2, axis.high))
     return float(min(axis.high, max(axis.low, round(x))))
 
 
