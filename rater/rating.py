@@ -212,7 +212,8 @@ class RatingSession:
             "SELECT content FROM scenarios WHERE id = ? OR base_id = ?", (base, base))]
         out = []
         for c in counterparts(scenario, candidates):
-            cues = ", ".join(f"{k}: {v}" for k, v in c.demographics.items()) or c.demographic_group
+            cues = (", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in c.demographics.items())
+                    or (c.demographic_group or "").replace("_", " "))
             out.append((c.id, f"Variant: {cues}" if c.demographic_group
                         else "Base scenario (no demographic change)"))
         return out

@@ -107,7 +107,7 @@ async def test_a_rated_answer_cannot_be_skipped(make_app):
 async def test_scenario_block_and_time_left_are_shown(make_app, db_path):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        title = str(app.screen.query_one("#context-scroll").border_subtitle)
+        title = str(app.screen.query_one("#latest-scroll").border_subtitle)
         view = screen(app).view
         with Store.open(db_path) as s:
             same = s.conn.execute("SELECT count(*) FROM responses WHERE scenario_id = ?",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import on
 from textual.app import ComposeResult
@@ -22,7 +22,7 @@ from textual.widgets import Footer, Static
 from rater.errors import RaterError
 from rater.rating import AnswerView, FormState, RatingSession, time_left
 from rater.store import SKIP_REASONS
-from rater.ui.widgets.context import ContextPanel
+from rater.ui.widgets.context import ContextPanel, LatestPanel, key_text
 from rater.ui.widgets.form import RatingForm
 from rater.ui.widgets.judges import JudgePanelView, rubric_text
 from rater.ui.widgets.literal import literal
@@ -58,8 +58,8 @@ class RatingScreen(Screen[None]):
         self.demo = demo
         self.keymap = dict(keymap or {})
         self.view: AnswerView | None = None
-        self.show_key = False
-        self.show_rubric = False
+        # What the side pane shows under the form: the judges, the rubric (r) or the scenario key (e).
+        self.side: Literal["judges", "rubric", "key"] = "judges"
         self.opened_at = time.monotonic()
         self._ready_sent = False
         self._drafted = False
@@ -78,9 +78,13 @@ class RatingScreen(Screen[None]):
             yield Static("F1 help", id="help-hint")
         with Horizontal(id="main"):
             with Vertical(id="left"):
+                # The profile and conversation scroll above the latest message and the task,
+                # which stay on screen whatever the terminal's size.
                 with VerticalScroll(id="context-scroll", can_focus=False) as ctx:
                     ctx.border_title = "Scenario"
                     yield ContextPanel(id="context")
+                with VerticalScroll(id="latest-scroll", can_focus=False):
+                    yield LatestPanel(id="latest")
                 with VerticalScroll(id="answer-scroll", can_focus=False) as ans:
                     ans.border_title = "Answer"
                     yield Static(id="answer", markup=False)
@@ -112,6 +116,7 @@ class RatingScreen(Screen[None]):
         self.query_one("#answer", Static).update(literal(msg + "\n\nq: the queue (rated answers, "
                                                          "filters)   ctrl+q: quit"))
         self.query_one("#context", ContextPanel).update("")
+        self.query_one("#latest", LatestPanel).update("")
         self.query_one("#judges", JudgePanelView).update("")
         self._draw_progress()
         self._signal_ready()
@@ -122,13 +127,15 @@ class RatingScreen(Screen[None]):
         self.opened_at = time.monotonic()
         form = self.query_one(RatingForm)
         form.load(view.form, owner=view)
-        self.query_one("#context", ContextPanel).show(view.scenario, self.show_key)
+        self.query_one("#context", ContextPanel).show(view.scenario)
+        self.query_one("#latest", LatestPanel).show(view.scenario)
         self.query_one("#answer", Static).update(literal(view.text))
         answer_scroll = self.query_one("#answer-scroll")
         answer_scroll.border_title = literal(view.label + (f" · {view.model}" if view.model else ""))
         answer_scroll.border_subtitle = f"{view.n_siblings} siblings (v)" if view.n_siblings else ""
         answer_scroll.scroll_home(animate=False)
-        self.query_one("#context-scroll").scroll_home(animate=False)
+        for pane in ("#context-scroll", "#latest-scroll", "#judges-scroll"):
+            self.query_one(pane).scroll_home(animate=False)
         form.border_title = {
             "open": "Your rating" + (" (saved: editing)" if view.saved else ""),
             "blind": "Your blind rating",
@@ -155,9 +162,12 @@ class RatingScreen(Screen[None]):
         form = self.query_one(RatingForm)
         judges = self.query_one("#judges", JudgePanelView)
         scroll = self.query_one("#judges-scroll")
-        if self.show_rubric:
-            scroll.border_title = "Rubric"
+        if self.side == "rubric":
+            scroll.border_title = "Rubric (r: judges)"
             judges.update(rubric_text(self.session.rubric, form.focus_axis))
+        elif self.side == "key":
+            scroll.border_title = "Scenario key (e: judges)"
+            judges.update(key_text(self.view.scenario))
         else:
             scroll.border_title = "Judges"
             judges.show(self.view.panel, self.session.rubric, form.focus_axis,
@@ -193,7 +203,7 @@ class RatingScreen(Screen[None]):
         line = next((c for c in candidates if len(c) <= room), candidates[-1])
         self.query_one("#progress", Static).update(literal(line))
         place, size = queue.block(self.view.rowid) if self.view else (0, 0)
-        self.query_one("#context-scroll").border_subtitle = (
+        self.query_one("#latest-scroll").border_subtitle = (
             f"answer {place} of {size} for this scenario" if size > 1 else "")
 
     def _signal_ready(self) -> None:
@@ -299,14 +309,17 @@ class RatingScreen(Screen[None]):
             return
         self.show_answer(self.session.open(prev))
 
+    def _toggle_side(self, what: Literal["rubric", "key"]) -> None:
+        self.side = "judges" if self.side == what else what
+        self._draw_side()
+        self.query_one("#judges-scroll").scroll_home(animate=False)
+
     def action_scenario_key(self) -> None:
-        self.show_key = not self.show_key
-        if self.view:
-            self.query_one("#context", ContextPanel).show(self.view.scenario, self.show_key)
+        """Show the scenario key in the side pane, under the form, where it is seen at any size."""
+        self._toggle_side("key")
 
     def action_rubric(self) -> None:
-        self.show_rubric = not self.show_rubric
-        self._draw_side()
+        self._toggle_side("rubric")
 
     def action_scroll(self, panel: str, step: int) -> None:
         """Page the answer, the scenario or the judges' panel (none of them takes focus)."""
