@@ -29,7 +29,7 @@ def visible_text(app) -> str:
 
     svg = app.export_screenshot()
     rows = re.findall(r"<text[^>]*>(.*?)</text>", svg)
-    return html.unescape(" ".join(rows)).replace("\xa0", " ")
+    return " ".join(html.unescape(" ".join(rows)).replace("\xa0", " ").split())
 
 
 def words(text: str) -> list[str]:
@@ -66,3 +66,87 @@ async def test_latest_message_and_task_are_on_screen_for_every_demo_scenario(dem
             assert len(seen) >= 20
     finally:
         store.close()
+
+
+def notices(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def open_answer(pilot, response_id: str) -> RatingScreen:
+    screen = pilot.app.screen
+    assert isinstance(screen, RatingScreen)
+    s = screen.session
+    rowid = next(r for r in s.queue.order if s.open(r, remember=False).response_id == response_id)
+    screen.show_answer(s.open(rowid))
+    await pilot.pause()
+    return screen
+
+
+async def test_words_typed_without_n_say_what_they_did(make_app):
+    from rater.ui.widgets.form import RatingForm
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        form = app.screen.query_one(RatingForm)
+        await pilot.press("g", "o", "o", "d")
+        await pilot.pause()
+        assert form.state.flags == {"rubric_gap"} and form.state.scores == {}
+        said = notices(app)
+        assert any("Flag 'rubric gap' set" in n for n in said)
+        assert sum("write a note" in n for n in said) == 2  # the flag's and the letters', once
+        await pilot.press("g")
+        assert any("Flag 'rubric gap' cleared" in n for n in notices(app))
+
+
+async def test_not_applicable_is_refused_where_the_answer_has_siblings(make_app):
+    from rater.ui.widgets.form import RatingForm
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = await open_answer(pilot, "a1")  # another sample (a2) and a variant's answer (a3)
+        form = screen.query_one(RatingForm)
+        await pilot.press("4", "3", "0")
+        await pilot.pause()
+        assert "behavioral_consistency" not in form.state.scores
+        assert form.focus_axis == "behavioral_consistency"
+        assert any("Behavioral consistency is not N/A for this answer" in n for n in notices(app))
+        await pilot.press("4", "5", "1", "0")
+        assert "demographic_robustness" not in form.state.scores
+        # A draft with N/A made before the rule (or by hand) is not saved either.
+        state = form.state.copy()
+        state.scores.update(behavioral_consistency=None, demographic_robustness=None)
+        problems = screen.session.check(state, screen.view)
+        assert any("Demographic robustness is not N/A" in p for p in problems)
+
+        screen = await open_answer(pilot, "a4")  # the escalation: no sample or counterpart of its own
+        await pilot.press("4", "3", "0")
+        assert screen.query_one(RatingForm).state.scores["behavioral_consistency"] is None
+
+
+async def test_the_score_just_given_shows_its_anchor_readably_at_80x24(make_app):
+    from rater.ui.widgets.form import RatingForm
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        form = app.screen.query_one(RatingForm)
+        await pilot.press("4")
+        await pilot.pause()
+        anchor = form.rubric.axis("protocol_fidelity").short(4)
+        widget = app.screen.query_one("#form-lines")
+        lines = str(widget.render()).splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith("✓ Protocol fidelity 4:"))
+        given = " ".join(" ".join(lines[at:at + 2]).split())
+        assert " ".join(anchor.split()[:4]) in given  # readable words, not four letters
+        assert widget.region.y + at + 1 < SMALL[1] - 1  # on screen, above the footer
+        assert form.focus_axis == "hallucination_risk"
+
+
+async def test_the_note_shows_its_start(make_app):
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        note = "Good start but vague about the next exposure step, and the SUDS question comes too late"
+        await pilot.press("n", *note, "enter")
+        await pilot.pause()
+        shown = " ".join(str(app.screen.query_one("#note-view").render()).split())
+        assert shown.startswith("note: Good start but vague")
+        assert "Good start but vague" in visible_text(app)

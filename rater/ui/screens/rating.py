@@ -65,6 +65,7 @@ class RatingScreen(Screen[None]):
         self._drafted = False
         # Failure-mode ticks made before the rating they belong to is saved, by answer.
         self._pending_modes: dict[str, frozenset[str]] = {}
+        self._telling: set[str] = set()  # notices of what a letter did, on screen now
 
     @property
     def rater_app(self) -> RaterApp:
@@ -126,7 +127,7 @@ class RatingScreen(Screen[None]):
         self._drafted = view.from_draft
         self.opened_at = time.monotonic()
         form = self.query_one(RatingForm)
-        form.load(view.form, owner=view)
+        form.load(view.form, owner=view, must_score=view.must_score)
         self.query_one("#context", ContextPanel).show(view.scenario)
         self.query_one("#latest", LatestPanel).show(view.scenario)
         self.query_one("#answer", Static).update(literal(view.text))
@@ -237,6 +238,15 @@ class RatingScreen(Screen[None]):
     def _refused(self, event: RatingForm.Refused) -> None:
         self.notify(event.reason, severity="warning", markup=False)
 
+    @on(RatingForm.Told)
+    def _told(self, event: RatingForm.Told) -> None:
+        # A burst of letters says so once, not once a letter.
+        if event.what in self._telling:
+            return
+        self._telling.add(event.what)
+        self.notify(event.what, markup=False, timeout=4)
+        self.set_timer(4, lambda: self._telling.discard(event.what))
+
     @on(RatingForm.Submitted)
     def _submitted(self, event: RatingForm.Submitted) -> None:
         started = time.perf_counter()
@@ -246,7 +256,7 @@ class RatingScreen(Screen[None]):
         if view is not self.view:
             self._save_stale(view, event.form)
             return
-        problems = self.session.check(event.form)
+        problems = self.session.check(event.form, view)
         if problems:
             missing = event.form.missing(self.session.rubric)
             if missing:
@@ -269,7 +279,7 @@ class RatingScreen(Screen[None]):
 
     def _save_stale(self, view: AnswerView, form: FormState) -> None:
         """Enter pressed on an answer the screen has since left: save that answer, stay here."""
-        problems = self.session.check(form)
+        problems = self.session.check(form, view)
         if problems:
             self.notify(f"{view.label} was not saved: {problems[0]} (its draft is kept)",
                         severity="warning", markup=False)
