@@ -150,3 +150,49 @@ async def test_the_note_shows_its_start(make_app):
         shown = " ".join(str(app.screen.query_one("#note-view").render()).split())
         assert shown.startswith("note: Good start but vague")
         assert "Good start but vague" in visible_text(app)
+
+
+async def test_an_unsaved_edit_of_a_saved_rating_is_shown_and_warned_about(make_app, db_path):
+    from rater.ui.widgets.form import RatingForm
+
+    from .test_rating_flow import ratings
+
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = app.screen
+        assert isinstance(screen, RatingScreen)
+        first = screen.view.rowid
+        await pilot.press(*"434514", "enter")
+        await pilot.press("left")
+        await pilot.pause()
+        assert screen.view.rowid == first and screen.view.saved
+        form = screen.query_one(RatingForm)
+        assert "NOT saved" not in str(form.border_subtitle)
+        await pilot.press("2")  # change the saved protocol fidelity 4 -> 2
+        await pilot.pause()
+        assert "NOT saved" in str(form.border_subtitle)
+        await pilot.press("right")  # leaving: warned, stays
+        await pilot.pause()
+        assert screen.view.rowid == first
+        assert any("is not saved" in n for n in notices(app))
+        await pilot.press("right")  # again: leaves, the edit kept as a draft
+        await pilot.pause()
+        assert screen.view.rowid != first
+        assert ratings(db_path)[0]["scores"]["protocol_fidelity"] == 4
+        await pilot.press("left")
+        await pilot.pause()
+        assert screen.view.rowid == first
+        assert form.state.scores["protocol_fidelity"] == 2 and "NOT saved" in str(form.border_subtitle)
+        # Quitting warns once too.
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("enter")  # saved: nothing pending, quitting is quiet
+        await pilot.pause()
+        assert ratings(db_path)[0]["scores"]["protocol_fidelity"] == 2
+        await pilot.press("left")
+        await pilot.pause()
+        assert "NOT saved" not in str(form.border_subtitle)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app.is_running

@@ -66,6 +66,7 @@ class RatingScreen(Screen[None]):
         # Failure-mode ticks made before the rating they belong to is saved, by answer.
         self._pending_modes: dict[str, frozenset[str]] = {}
         self._telling: set[str] = set()  # notices of what a letter did, on screen now
+        self._warned: int | None = None  # the answer whose unsaved edit the rater was warned about
 
     @property
     def rater_app(self) -> RaterApp:
@@ -124,6 +125,7 @@ class RatingScreen(Screen[None]):
 
     def show_answer(self, view: AnswerView) -> None:
         self.view = view
+        self._warned = None
         self._drafted = view.from_draft
         self.opened_at = time.monotonic()
         form = self.query_one(RatingForm)
@@ -142,13 +144,7 @@ class RatingScreen(Screen[None]):
             "blind": "Your blind rating",
             "revise": "Revise after seeing the judges" + (" (saved)" if view.saved else ""),
         }[view.phase]
-        skipped = self.session.skip_reason(view) if view.rowid in self.session.queue.skipped else None
-        if skipped:
-            form.border_subtitle = f"skipped: {SKIP_REASONS[skipped].split(' (')[0]}"
-        elif view.from_draft:
-            form.border_subtitle = "draft restored"
-        else:
-            form.border_subtitle = ""
+        self._draw_subtitle()
         if view.draft_set_aside:
             self.notify("Your earlier draft of this answer was made in another mode (judges shown or "
                         "hidden), so it does not carry over; your first key here replaces it.",
@@ -156,6 +152,39 @@ class RatingScreen(Screen[None]):
         self._draw_side()
         self._draw_progress()
         self._signal_ready()
+
+    @property
+    def pending(self) -> bool:
+        """Whether the form holds an edit of a saved rating that is not saved (the database keeps the old)."""
+        view = self.view
+        return (view is not None and view.saved_form is not None
+                and not self.query_one(RatingForm).state.same(view.saved_form))
+
+    def _draw_subtitle(self) -> None:
+        view, form = self.view, self.query_one(RatingForm)
+        if view is None:
+            return
+        skipped = self.session.skip_reason(view) if view.rowid in self.session.queue.skipped else None
+        if self.pending:
+            form.border_subtitle = "edited, NOT saved: Enter saves, z undoes"
+        elif skipped:
+            form.border_subtitle = f"skipped: {SKIP_REASONS[skipped].split(' (')[0]}"
+        elif view.from_draft and not view.saved:
+            form.border_subtitle = "draft restored"
+        else:
+            form.border_subtitle = ""
+
+    def may_leave(self, again: str) -> bool:
+        """False (and a warning) the first time the rater leaves an answer whose saved rating they
+        changed without saving; ``again``: the key that leaves anyway. The edit stays a draft."""
+        view = self.view
+        if view is None or not self.pending or self._warned == view.rowid:
+            return True
+        self._warned = view.rowid
+        self.notify(f"Your change to {view.label} is not saved: its rating keeps the old scores. "
+                    f"Enter saves it, z undoes it, or {again} to leave it unsaved (kept as a draft).",
+                    severity="warning", markup=False, timeout=8)
+        return False
 
     def _draw_side(self) -> None:
         if self.view is None:
@@ -233,6 +262,7 @@ class RatingScreen(Screen[None]):
                 self._drafted = True
         if current:
             self._draw_side()
+            self._draw_subtitle()
 
     @on(RatingForm.Refused)
     def _refused(self, event: RatingForm.Refused) -> None:
@@ -306,6 +336,8 @@ class RatingScreen(Screen[None]):
         self.show_answer(self.session.open(rowid))
 
     def action_next(self) -> None:
+        if not self.may_leave("press → again"):
+            return
         nxt = self.session.queue.next_todo(self.view.rowid if self.view else None)
         if nxt is None:
             self.notify("No other answer left to rate in this queue.", markup=False)
@@ -313,6 +345,8 @@ class RatingScreen(Screen[None]):
         self.show_answer(self.session.open(nxt))
 
     def action_previous(self) -> None:
+        if not self.may_leave("press ← again"):
+            return
         prev = self.session.queue.previous(self.view.rowid if self.view else None)
         if prev is None:
             self.notify("This is the first answer in your order.", markup=False)
