@@ -196,3 +196,17 @@ async def test_an_unsaved_edit_of_a_saved_rating_is_shown_and_warned_about(make_
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_the_blind_reveal_is_said_in_the_form_not_over_the_judges(make_app):
+    from rater.ui.widgets.form import RatingForm
+
+    app = make_app(blind=True)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press(*"434514", "enter")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RatingScreen) and screen.view.phase == "revise"
+        assert not notices(app)  # no toast over the judges' table
+        assert "blind rating saved" in str(screen.query_one(RatingForm).border_subtitle)
+        assert "med" in str(screen.query_one("#judges").render())

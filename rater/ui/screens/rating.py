@@ -169,6 +169,8 @@ class RatingScreen(Screen[None]):
             form.border_subtitle = "edited, NOT saved: Enter saves, z undoes"
         elif skipped:
             form.border_subtitle = f"skipped: {SKIP_REASONS[skipped].split(' (')[0]}"
+        elif view.phase == "revise" and not view.saved:
+            form.border_subtitle = "blind rating saved · Enter: revision · →: next"
         elif view.from_draft and not view.saved:
             form.border_subtitle = "draft restored"
         else:
@@ -300,9 +302,8 @@ class RatingScreen(Screen[None]):
             return
         self._save_modes(view, rating_id)
         if view.phase == "blind":
+            # Said in the form's frame (a toast would cover the judges' table just revealed).
             self.show_answer(self.session.after_blind_save(view))
-            self.notify("Blind rating saved. The judges are now shown: revise if you wish, "
-                        "then Enter saves the revision (both are kept).", markup=False, timeout=6)
         else:
             self._go(self.session.queue.next_todo(view.rowid))
         self.call_after_refresh(self.rater_app.record_timing, "save_next", started)
