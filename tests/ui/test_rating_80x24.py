@@ -208,5 +208,34 @@ async def test_the_blind_reveal_is_said_in_the_form_not_over_the_judges(make_app
         screen = app.screen
         assert isinstance(screen, RatingScreen) and screen.view.phase == "revise"
         assert not notices(app)  # no toast over the judges' table
-        assert "blind rating saved" in str(screen.query_one(RatingForm).border_subtitle)
+        assert "Blind rating saved" in str(screen.query_one(RatingForm).border_subtitle)
         assert "med" in str(screen.query_one("#judges").render())
+
+
+def footer_keys(app) -> str:
+    from textual.widgets import Footer
+
+    return " ".join(str(k.render()) for k in app.screen.query_one(Footer).query("FooterKey"))
+
+
+async def test_the_footer_keeps_the_essential_keys_at_80_columns(make_app, db_path):
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        text = footer_keys(app)
+        for key in ("v Siblings", "a Agreement", "^q Quit", "F1 Help", "⏎ Save", "1-9 Score"):
+            assert key in text, (key, text)
+        assert "left 5" in str(app.screen.query_one("#progress").render())
+
+    from rater.ui import served
+
+    store = Store.open(db_path)
+    try:
+        app = served.MODES["rate"](store, store.rater_id("Dr Ada Test") or 0, {"blind": True})
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.pause()
+            text = footer_keys(app)
+            for key in ("^x End session", "? Help", "v Siblings", "a Agreement"):
+                assert key in text, (key, text)
+    finally:
+        store.close()

@@ -17,12 +17,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from rater.errors import RaterError
 from rater.rating import AnswerView, FormState, RatingSession, time_left
 from rater.store import SKIP_REASONS
 from rater.ui.widgets.context import ContextPanel, LatestPanel, key_text
+from rater.ui.widgets.footer import KeyFooter
 from rater.ui.widgets.form import RatingForm
 from rater.ui.widgets.judges import JudgePanelView, rubric_text
 from rater.ui.widgets.literal import literal
@@ -96,7 +97,7 @@ class RatingScreen(Screen[None]):
                 with VerticalScroll(id="judges-scroll", can_focus=False) as j:
                     j.border_title = "Judges"
                     yield JudgePanelView(id="judges")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         start = self.session.start()
@@ -170,7 +171,7 @@ class RatingScreen(Screen[None]):
         elif skipped:
             form.border_subtitle = f"skipped: {SKIP_REASONS[skipped].split(' (')[0]}"
         elif view.phase == "revise" and not view.saved:
-            form.border_subtitle = "blind rating saved · Enter: revision · →: next"
+            form.border_subtitle = "Blind rating saved · revise, or →"
         elif view.from_draft and not view.saved:
             form.border_subtitle = "draft restored"
         else:
