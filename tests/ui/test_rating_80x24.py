@@ -239,3 +239,38 @@ async def test_the_footer_keeps_the_essential_keys_at_80_columns(make_app, db_pa
                 assert key in text, (key, text)
     finally:
         store.close()
+
+
+async def test_the_queue_keeps_order_numbers_under_a_filter_and_goes_to_them(make_app):
+    from textual.widgets import DataTable, Select
+
+    from rater.ui.screens.queue import QueueScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, RatingScreen)
+        order = screen.session.queue.order
+        escalation = next(r for r in order if screen.session.open(r, remember=False).scenario.id == "t-pe-01-s1")
+        number = order.index(escalation) + 1
+        await pilot.press("q")
+        await pilot.pause()
+        assert isinstance(app.screen, QueueScreen)
+        app.screen.query_one("#f-severity", Select).value = 1
+        await pilot.pause()
+        table = app.screen.query_one(DataTable)
+        assert table.row_count == 1
+        assert table.get_row_at(0)[0] == number  # the rater's own number, not "1"
+        await pilot.press("slash", *str(number), "enter")
+        await pilot.pause()
+        assert table.cursor_row == 0
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.view.rowid == escalation
+        # A number outside the filter is said so, not taken as a filtered place.
+        await pilot.press("q")
+        await pilot.pause()
+        other = next(n for n in range(1, len(order) + 1) if n != number)
+        await pilot.press("slash", *str(other), "enter")
+        await pilot.pause()
+        assert any("not in this filtered queue" in n for n in notices(app))

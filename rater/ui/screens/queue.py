@@ -135,10 +135,18 @@ class QueueScreen(ModalScreen[int | None]):
         with status.prevent(Select.Changed):
             status.value = "all"
         if event.value.strip().isdigit():
-            i = max(1, int(event.value)) - 1
-            self.page_start = i // PAGE * PAGE
-            self._load()
-            self.query_one(DataTable).move_cursor(row=i % PAGE)
+            number = int(event.value)
+            rowid = self.queue.at_number(number)
+            i = self.queue.index_of(rowid) if rowid is not None else None
+            if i is None:
+                self.notify(f"There is no #{number} in your order" if rowid is None else
+                            f"#{number} is not in this filtered queue: clear the filters to go to it.",
+                            severity="warning", markup=False)
+                self._load()
+            else:
+                self.page_start = i // PAGE * PAGE
+                self._load()
+                self.query_one(DataTable).move_cursor(row=i % PAGE)
         self.query_one(DataTable).focus()
 
     def action_close(self) -> None:
