@@ -274,3 +274,31 @@ async def test_the_queue_keeps_order_numbers_under_a_filter_and_goes_to_them(mak
         await pilot.press("slash", *str(other), "enter")
         await pilot.pause()
         assert any("not in this filtered queue" in n for n in notices(app))
+
+
+async def test_a_returning_rater_on_the_demo_is_offered_their_name_not_the_new_rater_form(demo_db, tmp_path):
+    import shutil
+
+    from textual.widgets import ListView
+
+    from rater.ui.screens.raters import RaterPicker
+
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_db, path)
+    store = Store.open(path)
+    try:
+        store.ensure_rater("Zoe Returning", "psychiatrist", "MD")
+        app = build_app(store, config=tmp_path / "none.toml")
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.pause()
+            picker = app.screen
+            assert isinstance(picker, RaterPicker)
+            assert not picker.query_one("#new-rater").display
+            listing = picker.query_one(ListView)
+            assert listing.has_focus and listing.highlighted_child.name == "Zoe Returning"
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, RatingScreen)
+            assert app.screen.session.rater_name.startswith("Zoe Returning")
+    finally:
+        store.close()

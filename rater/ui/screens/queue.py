@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from rater.queue import STATUSES, QueueFilter, RaterQueue, Status
+from rater.ui.widgets.form import FLAG_LABELS
 from rater.ui.widgets.literal import literal
 
 PAGE = 100
@@ -56,7 +57,7 @@ class QueueScreen(ModalScreen[int | None]):
                 if choices["model"]:
                     yield Select([(literal(m), m) for m in choices["model"]], value=flt.model or Select.NULL,
                                  prompt="model", id="f-model")
-                yield Select([(f, f) for f in choices["flag"]], value=flt.flag or Select.NULL,
+                yield Select([(FLAG_LABELS[f], f) for f in choices["flag"]], value=flt.flag or Select.NULL,
                              prompt="my flag", id="f-flag")
             yield Input(placeholder="go to position # in your order, Enter", id="jump", type="integer")
             yield DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
@@ -84,7 +85,7 @@ class QueueScreen(ModalScreen[int | None]):
                                 r.severity]
             if self.queue.show_models:
                 cells.append(literal(r.model or ""))
-            cells += [r.status, ", ".join(r.flags)]
+            cells += [r.status, ", ".join(FLAG_LABELS[f] for f in r.flags)]
             table.add_row(*cells, key=str(r.rowid))
             if r.rowid == self.current:
                 cursor = i
