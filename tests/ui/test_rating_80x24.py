@@ -302,3 +302,16 @@ async def test_a_returning_rater_on_the_demo_is_offered_their_name_not_the_new_r
             assert app.screen.session.rater_name.startswith("Zoe Returning")
     finally:
         store.close()
+
+
+async def test_help_names_keys_as_people_do(make_app):
+    from rater.ui.screens.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("Static").render())
+        assert "F1 or ?" in text and "Ctrl+Q" in text and "Shift+PgDn" in text
+        assert "question_mark" not in text and "pagedown" not in text and "square_bracket" not in text

@@ -28,6 +28,29 @@ def _bindings(path: str) -> list[BindingType]:
     return list(getattr(importlib.import_module(module), name).BINDINGS)
 
 
+_NAMES = {"pagedown": "PgDn", "pageup": "PgUp", "enter": "Enter", "escape": "Esc", "backspace": "Backspace",
+          "space": "Space", "tab": "Tab", "home": "Home", "end": "End", "delete": "Del"}
+
+
+def human_keys(keys: str) -> str:
+    """Binding keys as a person names them: "f1,question_mark" -> "F1 or ?", "shift+pagedown" -> "Shift+PgDn".
+
+    >>> human_keys("f1,question_mark"), human_keys("shift+pagedown"), human_keys("ctrl+q"), human_keys("right_square_bracket")
+    ('F1 or ?', 'Shift+PgDn', 'Ctrl+Q', ']')
+    """
+    from textual.keys import format_key
+
+    def one(key: str) -> str:
+        *mods, name = key.strip().split("+")
+        shown = _NAMES.get(name) or (name.upper() if len(name) > 1 and name[0] == "f" and name[1:].isdigit()
+                                     else format_key(name))
+        if mods and len(shown) == 1:
+            shown = shown.upper()  # Ctrl+Q, as keyboards print it
+        return "+".join([*(m.capitalize() for m in mods), shown])
+
+    return " or ".join(one(k) for k in keys.split(",") if k.strip())
+
+
 def help_text(keymap: dict[str, str]) -> Text:
     out = Text()
     append(out, "Keys\n", "bold underline")
@@ -43,7 +66,7 @@ def help_text(keymap: dict[str, str]) -> Text:
             if b.id and b.id.startswith("score_") and b.id != "score_1":
                 continue
             keys = keymap.get(b.id or "", b.key)
-            shown = "1-9" if b.id == "score_1" and b.id not in keymap else keys
+            shown = "1-9" if b.id == "score_1" and b.id not in keymap else human_keys(keys)
             desc = "Score the highlighted axis" if b.id == "score_1" else b.description
             append(out, f"  {shown:<22}", "bold cyan")
             append(out, f"{desc}  ")
