@@ -315,3 +315,11 @@ async def test_help_names_keys_as_people_do(make_app):
         text = str(app.screen.query_one("Static").render())
         assert "F1 or ?" in text and "Ctrl+Q" in text and "Shift+PgDn" in text
         assert "question_mark" not in text and "pagedown" not in text and "square_bracket" not in text
+
+
+async def test_judge_axis_names_are_whole_on_a_wide_screen(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        table = str(app.screen.query_one("#judges").render())
+        assert "Demographic robustness" in table and "Behavioral consistency" in table

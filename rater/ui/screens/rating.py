@@ -107,6 +107,12 @@ class RatingScreen(Screen[None]):
             self.show_answer(self.session.open(start))
         self.query_one(RatingForm).focus()
 
+    def on_resize(self) -> None:
+        # A tall terminal shares the left column's height evenly (the history has room to be read).
+        self.set_class(self.size.height >= 40, "-tall")
+        # The judges' table fits its axis names to the pane's width, known once laid out.
+        self.call_after_refresh(self._draw_side)
+
     # -- drawing ------------------------------------------------------------------------------
 
     def _empty(self) -> None:

@@ -37,6 +37,7 @@ def history_text(s: Scenario) -> Text:
         for turn in s.conversation:
             append(out, f"{turn.role.capitalize()}: ", "bold cyan" if turn.role == "therapist" else "bold")
             append(out, reflow(turn.text) + "\n")
+    out.rstrip()
     return out
 
 
