@@ -22,6 +22,16 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture
+def demo_copy(demo_db: Path, tmp_path: Path) -> Path:
+    """A demo database of this test's own."""
+    import shutil
+
+    path = tmp_path / "demo.db"
+    shutil.copy(demo_db, path)
+    return path
+
+
 def visible_text(app) -> str:
     """What the terminal shows, as text (lines joined)."""
     import html
@@ -36,8 +46,8 @@ def words(text: str) -> list[str]:
     return " ".join(text.split()).split(" ")
 
 
-async def test_latest_message_and_task_are_on_screen_for_every_demo_scenario(demo_db, tmp_path):
-    store = Store.open(demo_db)
+async def test_latest_message_and_task_are_on_screen_for_every_demo_scenario(demo_copy, tmp_path):
+    store = Store.open(demo_copy)
     try:
         app = build_app(store, rater="Dr Small Screen", config=tmp_path / "none.toml")
         async with app.run_test(size=SMALL) as pilot:
@@ -276,16 +286,12 @@ async def test_the_queue_keeps_order_numbers_under_a_filter_and_goes_to_them(mak
         assert any("not in this filtered queue" in n for n in notices(app))
 
 
-async def test_a_returning_rater_on_the_demo_is_offered_their_name_not_the_new_rater_form(demo_db, tmp_path):
-    import shutil
-
+async def test_a_returning_rater_on_the_demo_is_offered_their_name_not_the_new_rater_form(demo_copy, tmp_path):
     from textual.widgets import ListView
 
     from rater.ui.screens.raters import RaterPicker
 
-    path = tmp_path / "demo.db"
-    shutil.copy(demo_db, path)
-    store = Store.open(path)
+    store = Store.open(demo_copy)
     try:
         store.ensure_rater("Zoe Returning", "psychiatrist", "MD")
         app = build_app(store, config=tmp_path / "none.toml")
