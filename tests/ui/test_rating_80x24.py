@@ -329,3 +329,31 @@ async def test_judge_axis_names_are_whole_on_a_wide_screen(make_app):
         await pilot.pause()
         table = str(app.screen.query_one("#judges").render())
         assert "Demographic robustness" in table and "Behavioral consistency" in table
+
+
+async def test_e_shows_the_scenario_key_where_it_is_seen(make_app):
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        screen = app.screen
+        assert isinstance(screen, RatingScreen)
+        await pilot.press("e")
+        await pilot.pause()
+        side = screen.query_one("#judges-scroll")
+        assert "Scenario key" in str(side.border_title)
+        assert side.scroll_y == 0 and side.region.height >= 3
+        assert str(screen.query_one("#judges").render()).startswith("Scenario key (author's intent)")
+        assert "Scenario key (author's intent)" in visible_text(app)
+        await pilot.press("e")
+        assert "Judges" in str(side.border_title)
+
+
+async def test_the_judges_pane_opens_at_the_top_for_each_answer(make_app):
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        side = app.screen.query_one("#judges-scroll")
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.pause()
+        assert side.scroll_y > 0
+        await pilot.press("right")
+        await pilot.pause()
+        assert side.scroll_y == 0
