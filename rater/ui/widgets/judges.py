@@ -34,7 +34,7 @@ def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool, room
         return out
     letters = {j: chr(ord("A") + i) for i, j in enumerate(panel.judges)}
     longest = max(len(a.name) for a in rubric.axes)
-    width = max(12, min(longest, room - 4 * len(panel.judges) - 6)) if room else 12
+    width = max(12, min(longest, room - 4 * len(panel.judges) - 8)) if room else 12  # 8: med, scrollbar
     append(out, "axis".ljust(width), "bold")
     for j in panel.judges:
         append(out, f" {letters[j]:>3}", "bold")
