@@ -359,3 +359,11 @@ async def test_the_judges_pane_opens_at_the_top_for_each_answer(make_app):
         await pilot.press("right")
         await pilot.pause()
         assert side.scroll_y == 0
+
+
+async def test_undo_says_what_it_put_back(make_app):
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("4", "z")
+        await pilot.pause()
+        assert any(n == "Undone (z): Protocol fidelity." for n in notices(app))

@@ -252,11 +252,14 @@ class RatingForm(Vertical, can_focus=True):
         if not self._undo:
             self.post_message(self.Refused("Nothing to undo on this answer."))
             return
-        self.state = self._undo.pop()
+        before, self.state = self.state, self._undo.pop()
         note = self.query_one("#note", Input)
         with note.prevent(Input.Changed):
             note.value = self.state.note
         self._changed()
+        what = [a.name for a in self.rubric.axes if before.scores.get(a.id, 0) != self.state.scores.get(a.id, 0)]
+        what += ["flags"] * (before.flags != self.state.flags) + ["note"] * (before.note != self.state.note)
+        self.post_message(self.Told(f"Undone (z): {', '.join(what) or 'nothing changed'}."))
 
     def _changed(self) -> None:
         self._redraw()
