@@ -32,8 +32,9 @@ NO_SIBLINGS = {"samples": "no other sample of this model for this scenario to co
                "counterparts": "no answer of this model to a counterfactual demographic sibling"}
 """Why a comparison axis is not applicable, by the kind of siblings it compares with."""
 
-SIBLINGS_PRESENT = {"samples": "this model has other samples of this scenario to compare with",
-                    "counterparts": "this model answered counterfactual demographic siblings of this scenario"}
+SIBLINGS_PRESENT = {
+    "samples": "this model has other samples of this scenario to compare with",
+    "counterparts": "this model answered counterfactual demographic siblings of this scenario"}
 """Why a comparison axis must be scored, by the kind of siblings it compares with."""
 
 

@@ -35,8 +35,8 @@ _NAMES = {"pagedown": "PgDn", "pageup": "PgUp", "enter": "Enter", "escape": "Esc
 def human_keys(keys: str) -> str:
     """Binding keys as a person names them: "f1,question_mark" -> "F1 or ?", "shift+pagedown" -> "Shift+PgDn".
 
-    >>> human_keys("f1,question_mark"), human_keys("shift+pagedown"), human_keys("ctrl+q"), human_keys("right_square_bracket")
-    ('F1 or ?', 'Shift+PgDn', 'Ctrl+Q', ']')
+    >>> [human_keys(k) for k in ("f1,question_mark", "shift+pagedown", "ctrl+q", "right_square_bracket")]
+    ['F1 or ?', 'Shift+PgDn', 'Ctrl+Q', ']']
     """
     from textual.keys import format_key
 

@@ -45,10 +45,13 @@ class RatingScreen(Screen[None]):
         Binding("f", "failure_modes", "Failure modes", id="failure_modes"),
         Binding("pagedown", "scroll('answer', 1)", "Scroll answer", id="answer_down", show=False),
         Binding("pageup", "scroll('answer', -1)", "Scroll answer back", id="answer_up", show=False),
-        Binding("shift+pagedown", "scroll('context', 1)", "Scroll the profile and conversation", id="context_down", show=False),
-        Binding("shift+pageup", "scroll('context', -1)", "Scroll the profile and conversation back", id="context_up", show=False),
+        Binding("shift+pagedown", "scroll('context', 1)", "Scroll the profile and conversation",
+                id="context_down", show=False),
+        Binding("shift+pageup", "scroll('context', -1)", "Scroll the profile and conversation back",
+                id="context_up", show=False),
         Binding("]", "scroll('judges', 1)", "Scroll the judges, rubric or key", id="judges_down", show=False),
-        Binding("[", "scroll('judges', -1)", "Scroll the judges, rubric or key back", id="judges_up", show=False),
+        Binding("[", "scroll('judges', -1)", "Scroll the judges, rubric or key back", id="judges_up",
+                show=False),
     ]
 
     def __init__(self, session: RatingSession, *, demo: bool = False,

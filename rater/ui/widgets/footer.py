@@ -28,7 +28,7 @@ def fit(items: Sequence[tuple[Binding, int]], room: int, essential: Sequence[str
     the essential ones first, in ``essential`` order, then the others in theirs.
 
     >>> from textual.binding import Binding
-    >>> items = [(Binding("a", "a", id="x"), 5), (Binding("b", "b", id="y"), 5), (Binding("c", "c", id="z"), 5)]
+    >>> items = [(Binding(k, k, id=i), 5) for k, i in (("a", "x"), ("b", "y"), ("c", "z"))]
     >>> fit(items, 11, ("z", "x"))
     [0, 2]
     """

@@ -144,8 +144,9 @@ class RatingForm(Vertical, can_focus=True):
 
     # -- what the screen calls ----------------------------------------------------------------
 
-    def load(self, state: FormState, owner: object = None, must_score: Mapping[str, str] | None = None) -> None:
-        """Show ``state`` for the answer ``owner``; ``must_score``: axes that may not be N/A there, with why."""
+    def load(self, state: FormState, owner: object = None,
+             must_score: Mapping[str, str] | None = None) -> None:
+        """Show ``state`` for the answer ``owner``; ``must_score``: axes not N/A there, with why."""
         self.state = state.copy()
         self._undo = []
         self.last_scored = None
@@ -257,7 +258,8 @@ class RatingForm(Vertical, can_focus=True):
         with note.prevent(Input.Changed):
             note.value = self.state.note
         self._changed()
-        what = [a.name for a in self.rubric.axes if before.scores.get(a.id, 0) != self.state.scores.get(a.id, 0)]
+        what = [a.name for a in self.rubric.axes
+                if before.scores.get(a.id, 0) != self.state.scores.get(a.id, 0)]
         what += ["flags"] * (before.flags != self.state.flags) + ["note"] * (before.note != self.state.note)
         self.post_message(self.Told(f"Undone (z): {', '.join(what) or 'nothing changed'}."))
 
