@@ -180,7 +180,7 @@ class RatingScreen(Screen[None]):
         elif skipped:
             form.border_subtitle = f"skipped: {SKIP_REASONS[skipped].split(' (')[0]}"
         elif view.phase == "revise" and not view.saved:
-            form.border_subtitle = "Blind rating saved · revise, or →"
+            form.border_subtitle = "Blind rating saved; → next"
         elif view.from_draft and not view.saved:
             form.border_subtitle = "draft restored"
         else:
