@@ -80,7 +80,7 @@ class RaterApp(App[None]):
         from rater.ui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.settings.keymap))
+            self.push_screen(HelpScreen(self.settings.keymap, list(type(self).BINDINGS)))
 
     def action_agreement(self) -> None:
         """Open the agreement screen (its statistics modules are imported only now)."""

@@ -367,3 +367,20 @@ async def test_undo_says_what_it_put_back(make_app):
         await pilot.press("4", "z")
         await pilot.pause()
         assert any(n == "Undone (z): Protocol fidelity." for n in notices(app))
+
+
+async def test_help_in_a_browser_session_names_its_own_keys(db_path):
+    from rater.ui import served
+    from rater.ui.screens.help import HelpScreen
+
+    store = Store.open(db_path)
+    try:
+        app = served.MODES["rate"](store, store.rater_id("Dr Ada Test") or 0, {"blind": True})
+        async with app.run_test(size=(100, 32)) as pilot:
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            text = str(app.screen.query_one("Static").render())
+            assert "Ctrl+X" in text and "End session" in text and "F2" in text
+    finally:
+        store.close()

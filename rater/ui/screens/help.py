@@ -51,7 +51,9 @@ def human_keys(keys: str) -> str:
     return " or ".join(one(k) for k in keys.split(",") if k.strip())
 
 
-def help_text(keymap: dict[str, str]) -> Text:
+def help_text(keymap: dict[str, str], anywhere: list[BindingType] | None = None) -> Text:
+    """Every key, as mapped; ``anywhere``: the running app's own bindings (a browser session has
+    alternatives to F1 and Ctrl+Q), else the terminal app's."""
     out = Text()
     append(out, "Keys\n", "bold underline")
     append(out, "Number keys score the highlighted axis and move to the next one; on a category axis "
@@ -60,7 +62,7 @@ def help_text(keymap: dict[str, str]) -> Text:
                 "a draft until you save.\n\n")
     for title, path in SECTIONS:
         append(out, title + "\n", "bold")
-        for b in _bindings(path):
+        for b in (anywhere if anywhere is not None and title == "Anywhere" else _bindings(path)):
             if not isinstance(b, Binding) or b.system:
                 continue
             if b.id and b.id.startswith("score_") and b.id != "score_1":
@@ -83,11 +85,12 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,f1,question_mark,q", "app.pop_screen", "Close", id="help_close"),
     ]
 
-    def __init__(self, keymap: dict[str, str]) -> None:
+    def __init__(self, keymap: dict[str, str], anywhere: list[BindingType] | None = None) -> None:
         super().__init__()
         self.keymap = keymap
+        self.anywhere = anywhere
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:
             box.border_title = "Help"
-            yield Static(help_text(self.keymap), markup=False)
+            yield Static(help_text(self.keymap, self.anywhere), markup=False)
