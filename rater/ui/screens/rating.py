@@ -152,7 +152,7 @@ class RatingScreen(Screen[None]):
         form.border_title = {
             "open": "Your rating" + (" (saved: editing)" if view.saved else ""),
             "blind": "Your blind rating",
-            "revise": "Revise after seeing the judges" + (" (saved)" if view.saved else ""),
+            "revise": "Revise, judges shown" + (" (saved)" if view.saved else ""),
         }[view.phase]
         self._draw_subtitle()
         if view.draft_set_aside:
