@@ -384,3 +384,19 @@ async def test_help_in_a_browser_session_names_its_own_keys(db_path):
             assert "Ctrl+X" in text and "End session" in text and "F2" in text
     finally:
         store.close()
+
+
+async def test_the_risk_level_stays_behind_the_scenario_key_on_every_answer(make_app):
+    """Severity is the risk level (none 0 .. imminent 4): shown up front it would anchor crisis safety."""
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, RatingScreen)
+        for _ in screen.session.queue.order:
+            await pilot.pause()
+            before = visible_text(app)
+            assert "severity" not in before and "risk level:" not in before
+            await pilot.press("e")
+            await pilot.pause()
+            assert f"risk level: {screen.view.scenario.risk_level}" in visible_text(app)
+            await pilot.press("e", "right")

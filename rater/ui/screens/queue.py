@@ -66,7 +66,8 @@ class QueueScreen(ModalScreen[int | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("#", "answer", "modality", "step", "sev", *(
+        # No severity column: it is the risk level, kept behind the scenario key (`e`).
+        table.add_columns("#", "answer", "modality", "step", *(
             ["model"] if self.queue.show_models else []), "status", "my flags")
         self.query_one("#jump").display = False
         self._load()
@@ -81,8 +82,7 @@ class QueueScreen(ModalScreen[int | None]):
         table.clear()
         cursor = 0
         for i, r in enumerate(rows):
-            cells: list[Any] = [r.position, r.label, r.modality.upper(), r.step.replace("_", " "),
-                                r.severity]
+            cells: list[Any] = [r.position, r.label, r.modality.upper(), r.step.replace("_", " ")]
             if self.queue.show_models:
                 cells.append(literal(r.model or ""))
             cells += [r.status, ", ".join(FLAG_LABELS[f] for f in r.flags)]

@@ -26,7 +26,9 @@ def history_text(s: Scenario) -> Text:
     It scrolls above the latest message and the task, which stay on screen (``latest_text``).
     """
     out = Text()
-    append(out, f"{s.modality.upper()} · {_label(s.step)} · severity {s.severity}", "bold")
+    # No severity here: it is the risk level (none 0 .. imminent 4), which stays behind `e` with
+    # the rest of the key so it cannot anchor the crisis-safety score.
+    append(out, f"{s.modality.upper()} · {_label(s.step)}", "bold")
     if s.demographics:
         append(out, " · " + ", ".join(f"{_label(k)}: {v}" for k, v in s.demographics.items()), "italic")
     append(out, "\n\n")
