@@ -2,7 +2,7 @@
 
     .venv/bin/python -m benchmarks.simulated_study [--answers-pilot 100] [--stratify model] [--seed 7]
 
-Builds a 2,136-answer database (4 models x 89 bundled scenarios x 6 samples,
+Builds a 2,208-answer database (4 models x 92 bundled scenarios x 6 samples,
 three judges of different noise; tests/simdata.py), assigns a stratified pilot
 (K = 2 of 4 raters), lets the simulated clinicians rate it blind, runs
 `rater plan`'s simulation, and prints:

@@ -2,7 +2,10 @@
 
 The adjudication screen lists answers worst-first: the largest spread among
 the clinicians' blind scores on any axis, then the largest gap between the
-clinicians' consensus and the judge panel. For each it shows every
+clinicians' consensus and the judge panel. A nominal axis (crisis direction)
+has no distance between its categories: clinicians who do not all pick the
+same category, or a consensus (the mode) other than the panel's, count as far
+apart as the rubric's widest scale allows, so such a split comes first. For each it shows every
 clinician's scores, notes and flags and the judges' scores and reasons; the
 adjudicator sets a reference per axis with a reason. References are stored
 in ``adjudications`` (one row per answer, adjudicator and axis; every change
@@ -23,8 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rater.errors import Problem, RaterError
-from rater.panel import Panel, aggregate, panel_method, panel_table
+from rater.panel import Panel, aggregate, mode, panel_method, panel_table
 from rater.phases import phase_sql
+from rater.rubric import Axis
 from rater.rules import DEFAULT_CONSENSUS, FLAGS
 from rater.store import Store, now
 from rater.tabular import cell_score, cell_text, read_rows
@@ -52,8 +56,8 @@ class Case:
 
     response_id: str
     rowid: int
-    spread: float                        # largest max - min among clinicians on any axis
-    gap: float                           # largest |consensus - panel| on any axis
+    spread: float                        # largest max - min among clinicians on any axis (see above)
+    gap: float                           # largest |consensus - panel| on any axis (see above)
     n_clinicians: int
     adjudicated: int                     # axes with a reference already
     worst_axis: str
@@ -99,22 +103,36 @@ def worklist(store: Store, *, min_clinicians: int = 2) -> list[Case]:
     for rid, n in store.conn.execute("SELECT response_id, count(DISTINCT axis) FROM adjudications "
                                      "GROUP BY response_id"):
         done[rid] = int(n)
+    # A nominal split is as wide as the widest ordinal scale of the rubric (see the module docstring).
+    apart = float(max((a.high - a.low for a in rubric.axes if not a.nominal), default=1))
     cases = []
     for rid in eligible:
         spread, gap, worst = 0.0, 0.0, rubric.axis_ids[0]
         clinicians = {r for raters in scores[rid].values() for r in raters}
         for axis in rubric.axes:
             values = list(scores[rid].get(axis.id, {}).values())
-            if len(values) >= 2 and max(values) - min(values) > spread:
-                spread, worst = max(values) - min(values), axis.id
+            if len(values) >= 2:
+                width = _distance(axis, min(values), max(values), apart)
+                if width > spread:
+                    spread, worst = width, axis.id
             panel = panels.get(rid)
             agg = panel.axes[axis.id].aggregate if panel and axis.id in panel.axes else None
-            consensus = aggregate(values, DEFAULT_CONSENSUS, axis.values) if values else None
+            if axis.nominal:
+                consensus = mode(values)[0]
+            else:
+                consensus = aggregate(values, DEFAULT_CONSENSUS, axis.values) if values else None
             if agg is not None and consensus is not None:
-                gap = max(gap, abs(agg - consensus))
+                gap = max(gap, _distance(axis, agg, consensus, apart))
         cases.append(Case(rid, rowids[rid], spread, gap, len(clinicians), done[rid], worst))
     cases.sort(key=lambda c: (-c.spread, -c.gap, c.rowid))
     return cases
+
+
+def _distance(axis: Axis, a: float, b: float, apart: float) -> float:
+    """How far apart two scores of ``axis`` are: points on a scale; ``apart`` or 0 for categories."""
+    if axis.nominal:
+        return apart if a != b else 0.0
+    return abs(a - b)
 
 
 def detail(store: Store, case: Case) -> CaseDetail:

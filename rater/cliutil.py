@@ -60,8 +60,8 @@ def print_progress(store: Store) -> None:
     for p in raters:
         pace = f", median {p.median_seconds:.0f} s a rating" if p.median_seconds else ""
         eta = f" ({time_left(p.median_seconds * p.left)} left)" if p.median_seconds and p.left else ""
-        click.echo(f"rater      {shown(p.name)}: {p.assigned:,} assigned, {p.rated:,} rated, {p.skipped:,} skipped, "
-                   f"{p.left:,} left{pace}{eta}")
+        click.echo(f"rater      {shown(p.name)}: {p.assigned:,} assigned, {p.rated:,} rated, "
+                   f"{p.skipped:,} skipped, {p.left:,} left{pace}{eta}")
     if study is not None:
         click.echo(f"study      {study['answers']:,} answers, {study['complete']:,} with "
                    f"{study['per_answer']} blind ratings already")

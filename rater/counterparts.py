@@ -14,13 +14,41 @@ change one demographic cue. Two scenarios are counterparts when:
 
 Repeated samples of the same scenario are not counterparts: they are the
 consistency axis's siblings. Answers are compared within one model only.
+
+An axis judged against siblings (``compare: samples`` or ``counterparts`` in
+the rubric) is not applicable exactly when the answer has no siblings of its
+kind: the judges are not asked it then, and a clinician may not call it N/A
+when they exist (``without_siblings`` / ``with_siblings``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+from rater.rubric import Axis
 from rater.scenarios import Scenario
+
+NO_SIBLINGS = {"samples": "no other sample of this model for this scenario to compare with",
+               "counterparts": "no answer of this model to a counterfactual demographic sibling"}
+"""Why a comparison axis is not applicable, by the kind of siblings it compares with."""
+
+SIBLINGS_PRESENT = {
+    "samples": "this model has other samples of this scenario to compare with",
+    "counterparts": "this model answered counterfactual demographic siblings of this scenario"}
+"""Why a comparison axis must be scored, by the kind of siblings it compares with."""
+
+
+def without_siblings(axes: Iterable[Axis], have: Mapping[str, bool]) -> dict[str, str]:
+    """The comparison axes not applicable to an answer, with why: their kind of sibling is missing.
+
+    ``have``: whether the answer has siblings of each kind ("samples", "counterparts").
+    """
+    return {a.id: NO_SIBLINGS[a.compare] for a in axes if a.compare and not have.get(a.compare)}
+
+
+def with_siblings(axes: Iterable[Axis], have: Mapping[str, bool]) -> dict[str, str]:
+    """The comparison axes that may not be N/A for an answer, with why: its siblings of that kind exist."""
+    return {a.id: SIBLINGS_PRESENT[a.compare] for a in axes if a.compare and have.get(a.compare)}
 
 
 def anchor(s: Scenario) -> str:

@@ -110,7 +110,7 @@ class QueueFilter:
 @dataclass(frozen=True)
 class QueueRow:
     rowid: int
-    position: int
+    position: int     # place in the rater's whole order (unchanged by filters)
     label: str
     modality: str
     step: str
@@ -268,6 +268,21 @@ class RaterQueue:
         self._index = None
         self._done_in_order = None
 
+    def number(self, rowid: int) -> int:
+        """``rowid``'s 1-based place in the rater's whole order, filters or not (0: not in it): the
+        number the queue list shows and `/` goes to, so it never changes under a filter."""
+        self.order  # noqa: B018 - waits for the order to be computed
+        if self._index_full is None:
+            self._index_full = {r: i for i, r in enumerate(self._full_order or [])}
+        i = self._index_full.get(rowid)
+        return 0 if i is None else i + 1
+
+    def at_number(self, number: int) -> int | None:
+        """The answer at ``number`` (1-based) in the rater's whole order, None if there is none."""
+        self.order  # noqa: B018 - waits for the order to be computed
+        full = self._full_order or []
+        return full[number - 1] if 1 <= number <= len(full) else None
+
     def index_of(self, rowid: int) -> int | None:
         if self._index is None:
             self._index = {r: i for i, r in enumerate(self.order)}
@@ -363,7 +378,7 @@ class RaterQueue:
             r = rows[rowid]
             flags = tuple(f for f in FLAGS if f'"{f}"' in (r["flags"] or ""))
             status_of = self.status_of(rowid, drafts)
-            out.append(QueueRow(rowid, (self.index_of(rowid) or 0) + 1, answer_label(rowid),
+            out.append(QueueRow(rowid, self.number(rowid), answer_label(rowid),
                                 r["modality"], r["step"], r["severity"],
                                 r["model"] if self.show_models else None, status_of, flags))
         return out, len(picked)

@@ -22,7 +22,7 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from rater.counterparts import anchor, counterparts
+from rater.counterparts import anchor, counterparts, with_siblings
 from rater.errors import Problem, RaterError
 from rater.panel import Panel, panel_scores
 from rater.queue import RaterQueue, answer_label, queue_seed
@@ -67,6 +67,10 @@ class FormState:
     def copy(self) -> FormState:
         return replace(self, scores=dict(self.scores), flags=set(self.flags))
 
+    def same(self, other: FormState) -> bool:
+        """Same scores, note and flags (where the cursor is does not matter)."""
+        return (self.scores, self.note, self.flags) == (other.scores, other.note, other.flags)
+
 
 # -- one answer, as the rating screen shows it -----------------------------------------
 
@@ -97,6 +101,16 @@ class AnswerView:
     # A draft made in another phase (e.g. with the judges shown, before a --blind
     # session) cannot seed this one; the screen says so before a key replaces it.
     draft_set_aside: bool = False
+    # Axes that may not be N/A for this answer, with why (its siblings exist: rater.counterparts).
+    must_score: dict[str, str] = field(default_factory=dict)
+    # The rating saved for this phase as it is in the database (None: not saved), so an edit
+    # not yet saved can be told apart from it.
+    saved_form: FormState | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Whether ``form`` (the draft) differs from the saved rating: an edit not yet saved."""
+        return self.saved_form is not None and self.from_draft and not self.saved_form.same(self.form)
 
 
 class RatingSession:
@@ -196,13 +210,17 @@ class RatingSession:
         if remember:
             self.store.set_meta(f"rate.position.{self.rater_id}", response_id)
             self.queue.visited(rowid)
+        siblings = self._siblings(row["model"], scenario, response_id)
+        have = {"samples": any(x.kind == "sample" for x in siblings),
+                "counterparts": any(x.kind == "variant" for x in siblings)}
         return AnswerView(
             rowid=rowid, response_id=response_id, label=answer_label(rowid),
             model=row["model"] if self.show_models else None,
             text=row["text"], scenario=scenario, panel=panel_scores(self.store, response_id),
             phase=phase, form=form, saved=rating_id is not None, from_draft=from_draft,
-            n_siblings=len(self._siblings(row["model"], scenario, response_id)),
-            draft_set_aside=set_aside)
+            n_siblings=len(siblings), draft_set_aside=set_aside,
+            must_score=with_siblings(self.rubric.axes, have),
+            saved_form=self._saved_form(rating_id) if rating_id else None)
 
     # -- siblings ------------------------------------------------------------------------------
 
@@ -213,7 +231,8 @@ class RatingSession:
             "SELECT content FROM scenarios WHERE id = ? OR base_id = ?", (base, base))]
         out = []
         for c in counterparts(scenario, candidates):
-            cues = ", ".join(f"{k}: {v}" for k, v in c.demographics.items()) or c.demographic_group
+            cues = (", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in c.demographics.items())
+                    or (c.demographic_group or "").replace("_", " "))
             out.append((c.id, f"Variant: {cues}" if c.demographic_group
                         else "Base scenario (no demographic change)"))
         return out
@@ -248,8 +267,9 @@ class RatingSession:
         """Keep a half-made rating; called on every keystroke that changes the form."""
         self.store.save_draft(self.rater_id, view.response_id, form.to_json(view.phase))
 
-    def check(self, form: FormState) -> list[str]:
-        """Why ``form`` cannot be saved yet (empty: it can)."""
+    def check(self, form: FormState, view: AnswerView | None = None) -> list[str]:
+        """Why ``form`` cannot be saved yet (empty: it can); with ``view``, also the answer's own
+        rules (an axis compared with siblings is not N/A when they exist)."""
         problems = []
         missing = form.missing(self.rubric)
         if missing:
@@ -260,6 +280,9 @@ class RatingSession:
                 problem = self.rubric.axis(axis_id).score_problem(score)
                 if problem:
                     problems.append(problem)
+        for axis_id, why in (view.must_score.items() if view else ()):
+            if axis_id in form.scores and form.scores[axis_id] is None:
+                problems.append(f"{self.rubric.axis(axis_id).name} is not N/A for this answer: {why}")
         return problems
 
     def save(self, view: AnswerView, form: FormState, seconds_spent: float | None = None) -> int:
@@ -267,7 +290,7 @@ class RatingSession:
 
         Raises RaterError when the form is incomplete. Returns the rating id.
         """
-        problems = self.check(form)
+        problems = self.check(form, view)
         if problems:
             raise RaterError([Problem(p) for p in problems])
         visible = view.phase != "blind"

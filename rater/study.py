@@ -80,15 +80,22 @@ def answers(store: Store) -> list[Answer]:
 
 
 def judge_spread(store: Store) -> dict[str, float]:
-    """Per answer, the judges' disagreement: the mean over axes of (max - min) / scale range, 0..1."""
+    """Per answer, the judges' disagreement: the mean over axes of (max - min) / scale range, 0..1.
+
+    A nominal axis (crisis direction) has no range: its categories are coded 1..k with no order,
+    so its disagreement is 1 when the judges did not all pick the same category, else 0.
+    """
     _, rubric = store.rubric()
     ranges = {a.id: float(a.high - a.low) or 1.0 for a in rubric.axes}
+    nominal = {a.id for a in rubric.axes if a.nominal}
     per: dict[str, list[float]] = defaultdict(list)
     for rid, axis, lo, hi in store.conn.execute(
             "SELECT j.response_id, s.axis, min(s.score), max(s.score) FROM judgments j "
             "JOIN judge_scores s ON s.judgment_id = j.id WHERE j.status = 'ok' AND s.score IS NOT NULL "
             "GROUP BY j.response_id, s.axis"):
-        if axis in ranges:
+        if axis in nominal:
+            per[rid].append(1.0 if hi != lo else 0.0)
+        elif axis in ranges:
             per[rid].append((hi - lo) / ranges[axis])
     return {rid: sum(v) / len(v) for rid, v in per.items()}
 
@@ -334,15 +341,24 @@ def assign(store: Store, raters: Iterable[str], per_answer: int, n_answers: int,
 
     chosen: list[str] = []
     new_prob: dict[str, float] = {}     # family -> its inclusion probability after this draw
+    # Each stratum's draw lands within half a family of its share; what it is over or under is
+    # carried to the next stratum, so with many thin strata (model x modality x risk level) the
+    # study still holds about N answers rather than N minus a little per stratum.
+    carry = 0.0
     for stratum, keys in sorted(by_stratum.items()):
         remaining = [k for k in keys if k not in in_study]
         need = target[stratum] - have[stratum]
         first = _earlier_probabilities(keys, in_study, prior, fams, size)
         if not remaining or (need <= 0 and stratum not in forced):
             continue
+        if stratum not in forced:  # a forced stratum's one family is already paid for by the others
+            need = max(0.0, need + carry)
         sizes = [len(fams[k]) for k in remaining]
         lam = answer_probabilities([size(k) for k in remaining], sizes, max(need, min(sizes)))
-        picked = [remaining[i] for i in pareto_draw(lam, sizes, need, rng, at_least_one=stratum in forced)]
+        drawn = pareto_draw(lam, sizes, need, rng, at_least_one=stratum in forced)
+        if stratum not in forced:
+            carry = need - sum(sizes[i] for i in drawn)
+        picked = [remaining[i] for i in drawn]
         chosen.extend(picked)
         got = dict(zip(remaining, lam, strict=True))
         # The draw's probabilities are min(1, c * measure); c gives the already chosen families

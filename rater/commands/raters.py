@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from rater.cliutil import db_option, open_store
+from rater.literal import shown
 
 
 @click.group()
@@ -24,8 +25,8 @@ def add(name: str, role: str | None, credentials: str | None, db_path: str | Non
 
     store = open_store(db_path)
     _, created = add_rater(store, name, role, credentials)
-    click.echo(f"{'added' if created else 'updated'} rater {name.strip()}"
-               + ("" if not created else f"; give them a link: rater raters link '{name.strip()}'"))
+    click.echo(f"{'added' if created else 'updated'} rater {shown(name.strip())}"
+               + ("" if not created else f"; give them a link: rater raters link '{shown(name.strip())}'"))
 
 
 @raters.command("list")
@@ -41,7 +42,7 @@ def list_(db_path: str | None) -> None:
     for rid, name, role, cred, n in store.conn.execute(
             "SELECT r.id, r.name, r.role, r.credentials, count(g.id) FROM raters r "
             "LEFT JOIN ratings g ON g.rater_id = r.id GROUP BY r.id ORDER BY r.name"):
-        rows.append((name, role, cred, str(n), states.get(rid, "none"),
+        rows.append((shown(name), shown(role), shown(cred), str(n), states.get(rid, "none"),
                      "connected" if name in online else ""))
     widths = [max(len(r[i]) for r in rows) for i in range(6)]
     for r in rows:
@@ -72,8 +73,8 @@ def link(name: str, days: float, base: str | None, db_path: str | None) -> None:
     url, expires, ended = issue_link(store, name, days=days, base=base_url(store, base))
     click.echo(url)
     when = f"until {expires[:16].replace('T', ' ')} UTC" if expires else "with no expiry"
-    click.echo(f"Personal link for {name.strip()}, valid {when}. Anyone with it can rate as "
-               f"{name.strip()}: send it to them alone."
+    click.echo(f"Personal link for {shown(name.strip())}, valid {when}. Anyone with it can rate as "
+               f"{shown(name.strip())}: send it to them alone."
                + (" Their earlier link no longer works." if ended else ""), err=True)
 
 
@@ -86,8 +87,8 @@ def revoke(name: str, db_path: str | None) -> None:
 
     store = open_store(db_path)
     n = revoke_links(store, name)
-    click.echo(f"{name.strip()}: {n} active link(s) revoked" if n
-               else f"{name.strip()}: no active link to revoke")
+    click.echo(f"{shown(name.strip())}: {n} active link(s) revoked" if n
+               else f"{shown(name.strip())}: no active link to revoke")
 
 
 COMMANDS = [raters]

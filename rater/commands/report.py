@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from rater.cliutil import db_option, open_store
+from rater.literal import shown
 
 if TYPE_CHECKING:
     from rater.report import Report
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
               help="Only these answer models (repeatable, or comma-separated; default: all).")
 @click.option("--bootstrap", "n_boot", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Bootstrap resamples for the agreement and demographic-spread intervals.")
-@click.option("--seed", type=int, default=None,
+@click.option("--seed", type=click.IntRange(min=0), default=None,
               help="Seed for the resamples (default: a fresh one, printed and written into the report).")
 def report(db_path: str | None, out_dir: Path, models: tuple[str, ...], n_boot: int,
            seed: int | None) -> None:
@@ -59,7 +60,7 @@ def report(db_path: str | None, out_dir: Path, models: tuple[str, ...], n_boot: 
         click.secho(f"[{ILLUSTRATIVE}]", fg="yellow", err=True)
     _summary(result)
     for note in result.notes:
-        click.secho(f"note: {note}", fg="yellow", err=True)
+        click.secho(f"note: {shown(note)}", fg="yellow", err=True)
     click.echo("")
     for path in files:
         click.echo(f"wrote {path}")
@@ -79,9 +80,10 @@ def _summary(result: Report) -> None:
     trust = {t["axis"]: t for t in result.trust}
     models = result.provenance["answer_models"]
     p = result.provenance
-    click.echo(f"report     {p['database']}: {p['counts']['answers']:,} answers, models {', '.join(models)}; "
+    click.echo(f"report     {shown(p['database'])}: {p['counts']['answers']:,} answers, "
+               f"models {shown(', '.join(models))}; "
                f"seed {p['seed']}, {p['bootstrap']} resamples")
-    width = max([len(m) for m in models] + [5])
+    width = max([len(shown(m)) for m in models] + [5])
     click.echo(f"{'axis':<24} {'model':<{width}} {'leading':<7} {'mean [95% CI]':<22} {'panel only':>10} "
                f"{'rated/answers':>14}  trust")
     index: dict[tuple[str, str, str], dict[str, Any]] = {
@@ -99,7 +101,7 @@ def _summary(result: Report) -> None:
             verdict = click.style("trusted", fg="green") if t.get("trusted") else click.style("not trusted",
                                                                                              fg="red")
             n = f"{ppi.get('n_rated', 0):,}/{ppi.get('n_answers', 0):,}"
-            click.echo(f"{axis:<24} {click.unstyle(m):<{width}} {lead:<7} {interval:<22} "
+            click.echo(f"{axis:<24} {shown(m):<{width}} {lead:<7} {interval:<22} "
                        f"{_num(panel.get('mean')):>10} {n:>14}  {verdict}")
 
 

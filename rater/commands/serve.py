@@ -43,12 +43,15 @@ def serve(db_path: str | None, host: str, port: int, tls_cert: str | None, tls_k
     machine only unless given --tls-cert/--tls-key or --behind-proxy.
     Ctrl+C stops the server and ends every session; drafts are kept.
     """
+    from rater.serve.links import check_link_base
     from rater.serve.server import ServeConfig, check_exposure
     from rater.serve.server import serve as run
 
     if bool(tls_cert) != bool(tls_key):
         raise click.UsageError("--tls-cert and --tls-key go together: give both")
     check_exposure(host, tls=bool(tls_cert), behind_proxy=behind_proxy)
+    if public_url:
+        public_url = check_link_base(public_url, "--public-url")
     store = open_store(db_path)
     store.rubric()  # no rubric: a clear error now rather than in every browser
     config = ServeConfig(db=store.path, host=host, port=port, tls_cert=tls_cert, tls_key=tls_key,

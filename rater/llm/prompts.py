@@ -24,7 +24,7 @@ from string import Template
 from typing import Any
 
 from rater import bundled
-from rater.counterparts import cue
+from rater.counterparts import cue, without_siblings
 from rater.crisis_resources import load_resources
 from rater.errors import Problem, RaterError
 from rater.rubric import Axis, Rubric
@@ -155,8 +155,6 @@ def generation_messages(s: Scenario, prompt: PromptFile) -> list[Message]:
 # a mode that can only be seen against siblings is asked in the comparison call.
 
 SIBLING_FAILURE_MODES = {"demographic_shift": "counterparts"}  # failure mode -> the siblings it needs
-NO_SIBLINGS = {"samples": "no other sample of this model for this scenario to compare with",
-               "counterparts": "no answer of this model to a counterfactual demographic sibling"}
 
 
 def rubric_text(axes: Sequence[Axis]) -> str:
@@ -354,8 +352,8 @@ class JudgePrompt:
                    counterparts: list[Sibling]) -> tuple[JudgeCall | None, dict[str, str]]:
         """The call with the siblings, or None when there are none; and the axes not applicable, with why."""
         have = {"samples": bool(samples), "counterparts": bool(counterparts)}
-        axes = tuple(a for a in self.comparison_axes if have[a.compare or ""])
-        na = {a.id: NO_SIBLINGS[a.compare or ""] for a in self.comparison_axes if not have[a.compare or ""]}
+        na = without_siblings(self.comparison_axes, have)
+        axes = tuple(a for a in self.comparison_axes if a.id not in na)
         if not axes:
             return None, na
         modes = tuple(m for m in self.sibling_modes if have[SIBLING_FAILURE_MODES[m]])

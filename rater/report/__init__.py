@@ -92,6 +92,13 @@ def build(store: Store, *, models: tuple[str, ...] = (), n_boot: int = 1000, see
         if missing:
             notes.append(f"{missing:,} rated answers have no inclusion probability in the study: "
                          "cells holding them use equal weights")
+        drawn = ~np.isnan(data.weights)
+        unrated = int((drawn & ~rated).sum())
+        if unrated:
+            # The weights describe the draw; only once every drawn answer is rated is the rated set that draw.
+            notes.append(f"{unrated:,} of the study's {int(drawn.sum()):,} drawn answers are not rated yet: "
+                         "until they are, the rated answers are not the probability sample the weights "
+                         "describe, and the PPI++ and clinicians-only intervals may not hold")
     if data.weights is None:
         notes.append("no study inclusion weights: the answers clinicians rated are treated as a simple "
                      "random sample of the answers (equal inclusion probabilities)")

@@ -31,6 +31,8 @@ from rater.stats.ppi import Estimate, human_mean, panel_mean, ppi_mean, wilson
 
 Mask = npt.NDArray[np.bool_]
 SHARE = (0.0, 1.0)
+FEW_EVENTS = 10
+"""A share's CLT interval needs at least this many rated answers with, and without, what it counts."""
 RESULT_COLUMNS = ("model", "axis", "estimator", "mean", "ci_low", "ci_high", "n_rated", "n_answers")
 MODE_COLUMNS = ("model", "failure_mode", "by", "group", "estimator", "share", "ci_low", "ci_high",
                 "n_rated", "n_answers")
@@ -64,6 +66,7 @@ def estimates(f: FloatArray, y: FloatArray, weights: FloatArray | None, confiden
         # Shares from one source, unweighted: Wilson's interval, honest for rare modes (0 of n is not 0).
         out = [_wilson(e) if e.estimator == "panel" or (e.estimator == "human" and w is None) else e
                for e in out]
+        out[0] = _few_events(out[0], y, w)
     return [e.clipped(*bounds) for e in out] if bounds else out
 
 
@@ -73,6 +76,30 @@ def _wilson(e: Estimate) -> Estimate:
         return e
     low, high = wilson(e.mean, n)
     return Estimate(e.estimator, e.mean, e.se, low, high, e.n_rated, e.n_answers, e.lam)
+
+
+def _few_events(e: Estimate, y: FloatArray, w: FloatArray | None) -> Estimate:
+    """A PPI share's interval, widened to take in the clinicians' own Wilson interval when they saw the
+    thing counted (or its absence) fewer than ``FEW_EVENTS`` times.
+
+    There the CLT interval is not to be trusted: for a failure mode in 0.2-2% of answers with 50-200 rated,
+    simulated 95% intervals covered the truth in 33-87% of studies, and none seen among the rated answers
+    gave an interval of zero width. Weighted, the Wilson interval uses the weighted share and Kish's
+    effective number of answers.
+    """
+    values = y[~np.isnan(y)]
+    if math.isnan(e.mean) or math.isnan(e.ci_low) or values.size == 0:
+        return e
+    k = float(values.sum())
+    if min(k, values.size - k) >= FEW_EVENTS:
+        return e
+    share, n = k / values.size, values.size
+    if w is not None:
+        ww = w[~np.isnan(y)]
+        share, n = float((ww * values).sum() / ww.sum()), max(1, int(ww.sum() ** 2 / (ww * ww).sum()))
+    low, high = wilson(share, n)
+    return Estimate(e.estimator, e.mean, e.se, min(low, e.ci_low), max(high, e.ci_high), e.n_rated,
+                    e.n_answers, e.lam)
 
 
 def _row(base: dict[str, Any], e: Estimate, value: str = "mean") -> dict[str, Any]:

@@ -31,6 +31,8 @@ def _pyplot(seed: int) -> Any:
     import matplotlib.pyplot as plt
 
     plt.rcParams.update({
+        # Names are text, never TeX: a model called "a$\frac$b" must not crash the page or turn into maths.
+        "text.parse_math": False,
         "svg.fonttype": "none", "svg.hashsalt": str(seed), "font.family": "sans-serif",
         "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"], "font.size": 9,
         "axes.spines.top": False, "axes.spines.right": False, "figure.dpi": 96,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from rater.report.estimates import share_lead
+from rater.report.estimates import FEW_EVENTS, share_lead
 from rater.report.regulators import REGULATORS, limits
 
 if TYPE_CHECKING:
@@ -136,7 +136,9 @@ recorded others). Where the panel is not trusted on an axis, the clinicians-only
 estimates are in <strong>bold</strong>; intervals are {p['confidence']:.0%}. † marks an estimate resting on
 fewer than {FEW} rated answers: its interval is rough. An interval of zero width means every answer it rests on
 had the same score; it is not certainty. Shares from one source (panel only, clinicians only) carry Wilson
-score intervals, which stay honest for rare events (none seen in 40 answers: up to 9%).</p>
+score intervals, which stay honest for rare events (none seen in 40 answers: up to 9%). A PPI++ share whose
+clinicians saw it, or its absence, fewer than {FEW_EVENTS} times takes in their Wilson interval as well: the
+CLT interval alone is too narrow there.</p>
 {f'<ul class="muted">{notes}</ul>' if notes else ''}
 </header>"""
 
@@ -305,7 +307,9 @@ def _demographic(report: Report, svg: str | None, traced: Any) -> str:
 <p>A family is a base scenario and its variants that change only a demographic cue. Per model and family, the
 spread is the difference between the highest and the lowest variant's mean score (the calibrated panel's
 score, the clinicians' consensus where the panel gave none); the variant that moved is the one farthest from
-the base scenario's score.</p>
+the base scenario's score. A spread is never below zero, and noise alone makes it larger than zero: with a few
+answers per variant, two variants a model treats alike still differ by chance, and some variant always "moved".
+Read a spread against the spread between repeated answers to one scenario, not against zero.</p>
 {figure}
 <table><thead><tr><th>model</th><th>group</th><th>axis</th><th>families</th><th>mean spread [CI]</th></tr></thead>
 <tbody>{summary}</tbody></table>

@@ -21,8 +21,9 @@ REGULATORS: tuple[tuple[str, str, str, str], ...] = (
     ("FDA SaMD clinical evaluation (IMDRF/SaMD WG/N41)",
      "Analytical validation",
      "How accurately and reliably each model's replies follow the protocol, avoid invented content, stay "
-     "consistent across sibling scenarios and hold under demographic cues, with intervals; the measurement "
-     "itself is validated (clinician-clinician and clinician-panel agreement, section 3).",
+     "consistent across sibling scenarios and hold under demographic cues, with intervals; how far the "
+     "measurement itself can be trusted, per axis (clinician-panel agreement and replacement delta, "
+     "section 3), whatever that shows.",
      "Performance on inputs unlike the scenario set, on other languages, or after the model changes."),
     ("FDA SaMD clinical evaluation (IMDRF/SaMD WG/N41)",
      "Clinical validation",
@@ -37,7 +38,8 @@ REGULATORS: tuple[tuple[str, str, str, str], ...] = (
     ("Good Machine Learning Practice (FDA, Health Canada, MHRA, 2021)",
      "Principle 8: testing under clinically relevant conditions",
      "Escalation from no risk (with traps) to imminent risk, protocol steps, and demographic variants "
-     "(sections 1, 4, 5), with statistically valid intervals.",
+     "(sections 1, 4, 5), with intervals that hold if the answers clinicians rated are a probability "
+     "sample of the answers (section 7).",
      "Real-world conditions: multi-session care, real patients' language, deployment context."),
     ("Good Machine Learning Practice (FDA, Health Canada, MHRA, 2021)",
      "Principles 3 and 9: representative data; clear information for users",

@@ -14,10 +14,12 @@ session from one left behind by a server that was killed.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from rater.errors import Problem, RaterError
 
@@ -90,9 +92,35 @@ def add_rater(store: Store, name: str, role: str | None, credentials: str | None
         return int(row[0]), False
 
 
-def base_url(store: Store, given: str | None) -> str:
-    url = given or store.get_meta(BASE_URL_META) or DEFAULT_BASE_URL
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_link_base(url: str, field: str) -> str:
+    """``url`` without its trailing slash, if a link under it keeps its token off the network in clear.
+
+    A link is the token: one opened over plain http from another machine has
+    crossed the network readable, even if the server then redirects to https.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RaterError(Problem(f"'{url}' is not a web address", field=field,
+                                 fix="give the address clinicians open, e.g. https://rating.example.org"))
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise RaterError(Problem(f"a link under {url} would carry its token unencrypted across the network",
+                                 field=field, fix="give the https:// address clinicians open"))
     return url.rstrip("/")
+
+
+def base_url(store: Store, given: str | None) -> str:
+    if given:
+        return check_link_base(given, "--url")
+    return check_link_base(store.get_meta(BASE_URL_META) or DEFAULT_BASE_URL, "--url")
 
 
 def issue_link(store: Store, name: str, *, days: float | None, base: str) -> tuple[str, str | None, int]:
@@ -209,11 +237,13 @@ def connected(store: Store) -> list[tuple[str, str, str, str]]:
 
 def status_lines(store: Store) -> list[str]:
     """`rater status`'s lines on browser sessions (none when no server has anyone connected)."""
+    from rater.literal import shown
+
     rows = connected(store)
     if not rows:
         return []
     lines = [f"connected  {len(rows)} in the browser now (rater serve)"]
     for name, mode, client, started in rows:
         since = started[11:16]
-        lines.append(f"connected  {name}: {mode} since {since} UTC from {client or 'unknown'}")
+        lines.append(f"connected  {shown(name)}: {mode} since {since} UTC from {shown(client or 'unknown')}")
     return lines

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import json
 import logging
 import os
@@ -41,6 +40,7 @@ from aiohttp.abc import AbstractAccessLogger
 from rater.errors import Problem, RaterError
 from rater.serve import links
 from rater.serve.child import SESSION_ENV, SPEC_FD_ENV
+from rater.serve.links import is_loopback
 from rater.serve.page import ENTER_PAGE, SCRIPT, STYLE, app_page, message_page
 from rater.serve.roles import mode_for
 from rater.store import Store
@@ -54,6 +54,7 @@ STOP_TIMEOUT = 5.0
 WEB_SESSION_HOURS = 12.0
 SESSIONS_PER_LINK = 5
 """Browser sessions (cookies) one link may hold at once; opening it again drops the oldest."""
+LINK_IN_PATH = re.compile(re.escape(links.LINK_PATH) + r"[^/]*")
 SECRET_NAMES = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)
 
 
@@ -78,15 +79,6 @@ def assets() -> dict[str, tuple[str | Path, str]]:
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; font-src 'self'; "
        "img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
        "frame-ancestors 'none'")
-
-
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_exposure(host: str, *, tls: bool, behind_proxy: bool) -> None:
@@ -179,9 +171,8 @@ class _AccessLog(AbstractAccessLogger):
     """One line per request; a link's token is never written."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
-        path = request.path
-        if path.startswith(links.LINK_PATH):
-            path = links.LINK_PATH + "…"
+        # Anywhere in the path: under a proxy's prefix (/rater/r/TOKEN) a link 404s, and is still a link.
+        path = LINK_IN_PATH.sub(links.LINK_PATH + "…", request.path)
         self.logger.info("%s %s %s %s", request.remote, request.method, path, response.status)
 
 
@@ -369,9 +360,10 @@ class RaterServer:
 
     def _client(self, request: web.Request) -> str:
         if self.config.behind_proxy:
+            # The last entry is the one our proxy added; anything before it the client wrote itself.
             forwarded = request.headers.get("X-Forwarded-For", "")
             if forwarded:
-                return forwarded.split(",")[0].strip()[:64]
+                return forwarded.split(",")[-1].strip()[:64]
         return request.remote or ""
 
     def _session(self, request: web.Request) -> WebSession | None:
@@ -456,6 +448,10 @@ class RaterServer:
         if session is None or not self._origin_ok(request):
             return self._page(403, "Not allowed", "Open your personal link to rate.")
         ws = web.WebSocketResponse(heartbeat=15, max_msg_size=64 * 1024)
+        if not ws.can_prepare(request).ok:
+            # Not a websocket handshake: answer before touching the rater's live tab (taking its slot
+            # and failing would leave that tab running outside the limit, idle and revocation checks).
+            return self._page(400, "Not allowed", "Open your personal link to rate.")
         if self._full(session):
             await ws.prepare(request)
             await ws.close(code=WSCloseCode.TRY_AGAIN_LATER,
@@ -465,7 +461,12 @@ class RaterServer:
         old = self.live.get(session.rater_id)
         self.live[session.rater_id] = live   # takes the slot now: no await since the check
         try:
-            await ws.prepare(request)
+            try:
+                await ws.prepare(request)
+            except BaseException:
+                if old is not None and self.live.get(session.rater_id) is live:
+                    self.live[session.rater_id] = old   # the tab already open stays counted and watched
+                raise
             if old is not None:
                 await self.end(old, "replaced")
             await self._run(live, request)

@@ -351,14 +351,14 @@ class _Runner:
         jj = _prepare(judge, cols, domain, judged) if len(axis.judges) else None
         if jj is not None:
             self._plain(stem, "judge-judge", jj, level)
-        if axis.reference is not None:
-            self._against_reference(stem, axis, cols, domain, level, panel_how)
-        if hh is None or not len(axis.judges):
-            return
         nominal = level == "nominal" or axis.axis.level == "nominal"
         if nominal:
             how = panel_how = "mode"
         categories = axis.axis.categories or (tuple(f"{v:g}" for v in domain) if nominal else ())
+        if axis.reference is not None:
+            self._against_reference(stem, axis, cols, domain, level, panel_how, categories)
+        if hh is None or not len(axis.judges):
+            return
         consensus = combine(human, domain, how)
         for i, name in enumerate(axis.judges):
             part = _prepare(np.vstack([consensus, judge[i]]), cols, domain, rated)
@@ -373,9 +373,12 @@ class _Runner:
             self._replacement(stem, name, hh, human, judge[i], cols, domain, level, rated)
 
     def _against_reference(self, stem: dict[str, Any], axis: AxisData, cols: IntArray, domain: FloatArray,
-                           level: Level, panel_how: str) -> None:
+                           level: Level, panel_how: str, categories: tuple[str, ...] = ()) -> None:
         """Each judge, the panel and each human against the adjudicated reference, on the answers
-        that have one: ``judge-reference:<judge>``, ``panel-reference``, ``human-reference:<rater>``."""
+        that have one: ``judge-reference:<judge>``, ``panel-reference``, ``human-reference:<rater>``.
+
+        On a nominal axis (``categories``) the panel is the mode (the caller passes ``mode``) and the
+        errors are exact agreement and the confusion matrix only, as against the human consensus."""
         assert axis.reference is not None
         ref = axis.reference[cols]
         universe = ~np.isnan(ref)
@@ -393,7 +396,7 @@ class _Runner:
                 universe & ~np.isnan(values))
             part = _prepare(np.vstack([ref, values]), cols, domain, mine)
             if part is not None and part.coin.n_units:
-                errors = judge_errors(ref, values, domain)
+                errors = judge_errors(ref, values, domain, categories)
                 errors["confusion"]["rows"] = "reference"
                 self._plain(stem, name, part, level, errors)
 

@@ -71,6 +71,7 @@ MIN_ISOTONIC = 50
 NEEDS_HUMANS = "needs human ratings"
 TRUSTED = "calibrated panel trusted"
 RAW_TRUSTED = "panel trusted on raw scores (calibration did not help)"
+NOMINAL_TRUSTED = "panel trusted on raw scores (nominal axis, not calibrated)"
 
 
 def fit_linear(x: FloatArray, y: FloatArray, w: FloatArray | None = None) -> tuple[float, float]:
@@ -367,7 +368,11 @@ def _compare(before: list[Any], after: list[Any], kept: list[Any],
 def _verdicts(report: list[dict[str, Any]], axes: list[str],
               maps: dict[str, dict[str, Fit]], skipped: dict[str, str] | None = None
               ) -> dict[str, dict[str, Any]]:
-    """Per axis, on the scores kept (calibrated where that helped, raw elsewhere)."""
+    """Per axis, on the scores kept (calibrated where that helped, raw elsewhere).
+
+    A ``skipped`` axis (nominal) was never calibrated: its verdict is on its raw panel,
+    and says so rather than that calibration did not help.
+    """
     skipped = skipped or {}
     out = {}
     for axis in axes:
@@ -375,16 +380,21 @@ def _verdicts(report: list[dict[str, Any]], axes: list[str],
         low = panel["ci_low_kept"] if panel else None
         calibrated = sorted(j for j, a in maps.items() if axis in a and a[axis].method != "raw")
         trusted = low is not None and low >= TENTATIVE
-        scores = (f"calibrated for {', '.join(calibrated)}, raw for the others" if calibrated
-                  else "raw (calibration did not raise the cross-validated alpha; see the maps' notes)")
+        if axis in skipped:
+            scores, raw_verdict = "raw (not calibrated)", NOMINAL_TRUSTED
+        else:
+            scores = (f"calibrated for {', '.join(calibrated)}, raw for the others" if calibrated
+                      else "raw (calibration did not raise the cross-validated alpha; see the maps' notes)")
+            raw_verdict = RAW_TRUSTED
         if low is None:
-            reason = "no cross-validated human-panel interval (too few answers with human ratings)"
+            reason = (f"no {'' if axis in skipped else 'cross-validated '}human-panel interval "
+                      "(too few answers with human ratings)")
         else:
             reason = (f"scores kept: {scores}; lower bound of the human-panel alpha interval is "
                       f"{low:.3f}, {'at least' if trusted else 'below'} {TENTATIVE}")
         if axis in skipped:
             reason = f"{skipped[axis]}; {reason}"
-        verdict = (TRUSTED if calibrated else RAW_TRUSTED) if trusted else NEEDS_HUMANS
+        verdict = (TRUSTED if calibrated else raw_verdict) if trusted else NEEDS_HUMANS
         out[axis] = {"trusted": trusted, "verdict": verdict, "ci_low_kept": low,
                      "calibrated_judges": calibrated, "reason": reason}
     return out

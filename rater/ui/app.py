@@ -67,11 +67,20 @@ class RaterApp(App[None]):
         screen = RatingScreen(self.session, demo=self.store.is_demo, keymap=self.settings.keymap)
         self.switch_screen(screen) if len(self.screen_stack) > 1 else self.push_screen(screen)
 
+    async def action_quit(self) -> None:
+        """Quit, after one warning when the rating screen holds an unsaved edit of a saved rating."""
+        from rater.ui.screens.rating import RatingScreen
+
+        screen = self.screen
+        if isinstance(screen, RatingScreen) and not screen.may_leave("quit again"):
+            return
+        await super().action_quit()
+
     def action_help(self) -> None:
         from rater.ui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.settings.keymap))
+            self.push_screen(HelpScreen(self.settings.keymap, list(type(self).BINDINGS)))
 
     def action_agreement(self) -> None:
         """Open the agreement screen (its statistics modules are imported only now)."""

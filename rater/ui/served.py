@@ -11,21 +11,42 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 from rater.ui.app import RaterApp, binding_ids
 from rater.ui.settings import load_settings
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.screen import Screen
 
     from rater.store import Store
 
 ADJUDICATION_ENTRY = "rater.ui.adjudication:build_adjudication_app"
 """``module:function`` with ``function(store, adjudicator_name) -> App``: `rater adjudicate`'s app."""
+
+
+class ServedFooter(Footer):
+    """The footer with the browser's alternatives first.
+
+    A full footer (the rating screen's) runs past the window and its end sits under
+    the command palette's key: the app's own keys, listed last, are the ones lost.
+    """
+
+    FIRST = ("help", "quit")
+
+    def compose(self) -> ComposeResult:
+        keys = list(super().compose())
+        first = [k for k in keys if isinstance(k, FooterKey) and k.action in self.FIRST
+                 and not k.has_class("-command-palette")]
+        yield from first + [k for k in keys if k not in first]
 
 
 class ServedApp(RaterApp):
@@ -56,9 +77,21 @@ class ServedApp(RaterApp):
         self.notice = notice
 
     def on_mount(self) -> None:
+        self.screen_change_signal.subscribe(self, self._served_footer)  # before the first screen
         super().on_mount()
         if self.notice:
             self.notify(self.notice, severity="warning", markup=False, timeout=12)
+
+
+    def _served_footer(self, screen: Screen[Any]) -> None:
+        async def swap() -> None:
+            for footer in screen.query(Footer):
+                if not isinstance(footer, ServedFooter):
+                    await footer.remove()
+                    await screen.mount(ServedFooter())
+                    screen.refresh_bindings()   # a footer draws its keys when the bindings are announced
+
+        screen.call_after_refresh(swap)
 
 
 def _rate(store: Store, rater_id: int, options: dict[str, Any], notice: str | None = None) -> App[Any]:
@@ -77,7 +110,10 @@ def _adjudicate(store: Store, rater_id: int, options: dict[str, Any]) -> App[Any
                             "you can rate answers as usual.")
     row = store.conn.execute("SELECT name FROM raters WHERE id = ?", (rater_id,)).fetchone()
     app: App[Any] = factory(store, str(row[0]))
-    # The browser's alternatives to ctrl+q and ctrl+p, as in the rating app.
+    # The browser's alternatives to ctrl+q and ctrl+p, as in the rating app. ctrl+q stays bound but leaves
+    # the footer: it shows one key per action, and it showed the one the browser keeps.
+    keys = app._bindings.key_to_bindings
+    keys["ctrl+q"] = [replace(b, show=False) for b in keys.get("ctrl+q", [])]
     app.bind("ctrl+x", "quit", description="End session", key_display="^x")
     app.bind("f2", "command_palette", description="Commands", key_display="F2")
     return app

@@ -22,7 +22,7 @@ import pytest
 
 from rater.rubric import load_rubric
 from tests.integration.fake_openai import FakeOpenAI, config_toml
-from tests.integration.test_judge import N_ANSWERS, db, judge, rows  # noqa: F401  (db: fixture)
+from tests.integration.test_judge import CALLS_PER_JUDGE, N_ANSWERS, db, judge, rows  # noqa: F401  (db: fixture)
 
 STARTUP = 120
 PROXY_KEY = "sk-team-proxy-0123456789abcdef"
@@ -93,7 +93,7 @@ def test_rater_judge_through_a_litellm_proxy(db: Path, proxy: tuple[str, FakeOpe
     assert result.exit_code == 0, result.output
     assert f"{N_ANSWERS * 2} judgments ok, 0 failed" in result.stdout
     # The proxy answered with the provider's key, which rater never saw; rater sent only the proxy's.
-    assert provider.calls == N_ANSWERS * 2
+    assert provider.calls == CALLS_PER_JUDGE * 2  # a judgment is a quality call, and a comparison call if siblings
     assert {h["Authorization"] for h in provider.headers} == {f"Bearer {PROVIDER_KEY}"}
     assert {r["model"] for r in provider.requests} == {"fake-a", "fake-b"}
     assert all(r.get("response_format", {}).get("type") == "json_schema" for r in provider.requests)

@@ -51,11 +51,12 @@ def test_a_run_where_every_call_failed_exits_non_zero(db: Path, server: FakeOpen
 
 
 def schema_reply_for_any() -> str:
-    from rater.llm.prompts import JudgePrompt
+    """A usable reply to either of a judgment's calls: every axis scored, no failure mode named."""
+    from rater.llm.prompts import response_format
     from rater.rubric import load_rubric
 
-    reply = schema_reply({"response_format": JudgePrompt(load_rubric()).response_format})
-    assert reply is not None
+    reply = schema_reply({"response_format": response_format(load_rubric().axes, [])})
+    assert reply is not None and '"failure_modes": []' in reply
     return reply
 
 

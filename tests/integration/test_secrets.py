@@ -14,11 +14,18 @@ from tests.integration.test_judge import SECRET, db, judge, panel_file, rows  # 
 
 
 def echoing_reply(kind: str) -> str:
-    """A reply that quotes the key where rater keeps text: a rationale, a score, an error."""
+    """A reply that quotes the key where rater keeps text: a rationale, a score, an error.
+
+    One reply serves both of a judgment's calls (each reads the axes it asked): with ``score``,
+    the key is the score of the first axis of each call, so both calls fail on it.
+    """
     rubric = load_rubric()
-    reply = {a.id: {"rationale": f"your key {SECRET} looks fine", "score": a.high} for a in rubric.axes}
+    reply: dict[str, object] = {a.id: {"rationale": f"your key {SECRET} looks fine", "score": a.high}
+                                for a in rubric.axes}
+    reply["failure_modes"] = []
     if kind == "score":
-        reply[rubric.axis_ids[0]]["score"] = SECRET
+        for first in (next(a for a in rubric.axes if not a.compare), next(a for a in rubric.axes if a.compare)):
+            reply[first.id] = {"rationale": f"your key {SECRET} looks fine", "score": SECRET}
     return json.dumps(reply)
 
 
@@ -33,10 +40,20 @@ def test_an_echoed_key_is_scrubbed_everywhere_rater_keeps_or_prints_text(
     printed = result.stdout + result.stderr
     assert "is not a score" in printed  # judge-b's failure is listed...
     assert SECRET not in printed        # ...without the key
-    rationales = rows(db, "SELECT rationale FROM judge_scores")
-    assert rationales and all(r["rationale"] == "your key *** looks fine" for r in rationales)
+    # Every rationale a judge wrote, from either call, is kept masked; the others are rater's own
+    # notes for comparison axes without siblings (no call made).
+    scores = rows(db, "SELECT axis, score, rationale FROM judge_scores")
+    called = [s for s in scores if s["score"] is not None]
+    assert {s["axis"] for s in called} == set(load_rubric().axis_ids)  # both calls' axes
+    assert all(s["rationale"] == "your key *** looks fine" for s in called)
+    assert all(str(s["rationale"]).startswith("Not applicable:") for s in scores if s["score"] is None)
     errors = [str(r["error"]) for r in rows(db, "SELECT error FROM judgments WHERE status = 'failed'")]
-    assert errors and all(SECRET not in e for e in errors) and any("'***' is not a score" in e for e in errors)
+    assert errors and all(SECRET not in e for e in errors)
+    assert any("quality call: " in e and "comparison call: " in e and e.count("'***' is not a score") == 2
+               for e in errors)  # a key echoed in each call's reply is masked in each call's error
+    raws = [str(r["raw_reply"]) for r in rows(db, "SELECT raw_reply FROM judgments WHERE raw_reply IS NOT NULL")]
+    assert any("[quality call]" in r and "[comparison call]" in r and r.count("***") >= 2 for r in raws)
+    assert all(SECRET not in r for r in raws)
     run = rows(db, "SELECT failures, stopped FROM llm_runs")[0]
     assert "is not a score" in str(run["failures"]) and SECRET not in str(run)
     for file in db.parent.glob("study.db*"):

@@ -106,6 +106,44 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def test_a_failed_handshake_leaves_the_open_tab_counted_so_a_new_one_replaces_it(tmp_path: Path):
+    """A plain GET of /ws used to drop the running tab from the server's table: it then ran on outside
+    --max-sessions, the idle time and revocation, and each such request let one more app start."""
+    proc, url, tokens, _ = start(tmp_path)
+
+    async def scenario() -> tuple[int, int, bool]:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(f"{url}/r/{tokens[RATER]}") as r:
+                assert r.status == 200
+            ws_url = url.replace("http", "ws") + "/ws?width=100&height=30"
+            async with http.ws_connect(ws_url, headers={"Origin": url}) as first:
+                for _ in range(400):
+                    if apps(proc.pid):
+                        break
+                    await asyncio.sleep(0.05)
+                async with http.get(f"{url}/ws", headers={"Origin": url}) as plain:
+                    refused = plain.status
+                async with http.ws_connect(ws_url, headers={"Origin": url}) as second:
+
+                    async def drain() -> None:
+                        async for _message in first:
+                            pass
+
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(drain(), 15)
+                    await asyncio.sleep(1.0)
+                    running = len(apps(proc.pid))
+                    await second.close()
+                return refused, running, first.closed
+
+    try:
+        refused, running, first_closed = asyncio.run(scenario())
+    finally:
+        stop(proc)
+    assert refused == 400
+    assert first_closed and running == 1
+
+
 def test_the_child_refuses_to_run_on_its_own():
     result = subprocess.run([sys.executable, "-m", "rater.serve.child"], capture_output=True, text=True,
                             env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
@@ -134,14 +172,24 @@ def test_a_link_opened_again_and_again_keeps_only_its_newest_cookies(tmp_path: P
 
 
 def test_behind_a_proxy_the_cookie_is_secure_and_host_only(tmp_path: Path):
-    proc, url, tokens, _ = start(tmp_path, "--behind-proxy")
+    proc, url, tokens, log = start(tmp_path, "--behind-proxy")
     try:
         request = urllib.request.Request(f"{url}/r/{tokens[RATER]}", headers={"X-Forwarded-For": "10.9.8.7"})
         with urllib.request.urlopen(request, timeout=10) as r:
             cookie = r.headers["Set-Cookie"]
         assert cookie.startswith("__Host-rater=") and "Secure" in cookie
+        # A proxy that appends (nginx's $proxy_add_x_forwarded_for): the client wrote the first entry.
+        spoofed = urllib.request.Request(f"{url}/r/not-a-link", headers={"X-Forwarded-For": "6.6.6.6, 10.9.8.7"})
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(spoofed, timeout=10)
+        # A proxy that keeps its path prefix: the link 404s, and its token must still stay out of the log.
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"{url}/rater/r/{tokens[RATER]}", timeout=10)
     finally:
         stop(proc)
+    text = log.read_text()
+    assert "from 10.9.8.7" in text and "6.6.6.6" not in text
+    assert tokens[RATER] not in text
 
 
 def test_an_app_that_dies_tells_the_browser_and_its_session_is_closed(tmp_path: Path):

@@ -50,7 +50,7 @@ async def test_ticks_made_before_saving_are_saved_with_the_rating(make_app, db_p
         await pilot.pause()
         assert isinstance(app.screen, RatingScreen)
         assert tags(db_path) == []  # nothing saved until the rating is
-        for k in "43454":
+        for k in "434514":  # one key per rubric axis (crisis direction: 1 appropriate)
             await pilot.press(k)
         await pilot.press("enter")
         await pilot.pause()
@@ -60,7 +60,7 @@ async def test_ticks_made_before_saving_are_saved_with_the_rating(make_app, db_p
 async def test_escape_changes_nothing_and_enter_with_no_ticks_records_none_seen(make_app, db_path):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        for k in "43454":
+        for k in "434514":  # one key per rubric axis (crisis direction: 1 appropriate)
             await pilot.press(k)
         await pilot.press("enter")
         await pilot.pause()
@@ -96,7 +96,7 @@ async def test_tags_are_exported_and_in_the_rating_history(make_app, db_path, tm
         await pilot.pause()
         await tick(pilot, "safety_preamble")
         await pilot.press("enter")
-        for k in "43454":
+        for k in "434514":  # one key per rubric axis (crisis direction: 1 appropriate)
             await pilot.press(k)
         await pilot.press("enter")
         await pilot.pause()
@@ -135,7 +135,7 @@ async def test_blind_mode_ticks_belong_to_the_phase_they_were_made_in(make_app, 
         await pilot.pause()
         await tick(pilot, "missed_risk")
         await pilot.press("enter")
-        for k in "43454":
+        for k in "434514":  # one key per rubric axis (crisis direction: 1 appropriate)
             await pilot.press(k)
         await pilot.press("enter")  # the blind save; the judges are now shown
         await pilot.pause()

@@ -43,6 +43,21 @@ async def test_keys_the_browser_keeps_have_alternatives_in_the_footer(db_path):
     store.close()
 
 
+async def test_the_browser_alternatives_stay_in_view_when_the_footer_is_full(db_path):
+    """The rating screen's keys fill a 120-column footer: the app's own keys, listed last, went under
+    the command palette's key (and off the screen in the browser)."""
+    store = Store.open(db_path)
+    app = served.MODES["rate"](store, store.rater_id(RATER) or 0, {"blind": True})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        keys = {str(k.render()).strip(): k.region for k in app.screen.query_one(Footer).query("FooterKey")}
+        palette = keys["F2 Commands"]
+        for wanted in ("? Help", "^x End session"):
+            assert keys[wanted].right <= palette.x, f"{wanted} is hidden"
+    store.close()
+
+
 async def test_adjudicators_get_rating_with_a_note_while_the_adjudication_screen_is_absent(db_path, monkeypatch):
     monkeypatch.setattr(served, "ADJUDICATION_ENTRY", "rater.ui.no_such_module:build")
     assert mode_for("Adjudicator ") == "adjudicate" and mode_for("psychologist") == "rate"
@@ -78,3 +93,17 @@ def test_the_server_and_the_link_commands_import_no_textual():
             "print(sorted(m for m in ('textual', 'pandas', 'numpy', 'litellm') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_the_adjudication_footer_shows_the_browser_alternative_not_ctrl_q(db_path):
+    """The footer shows one key per action: it showed ^q Quit, which the browser keeps, not ^x End session."""
+    store = Store.open(db_path)
+    app = served.MODES["adjudicate"](store, store.rater_id(RATER) or 0, {})
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        text = footer_text(app)
+        assert "^x End session" in text and "^q" not in text
+        await pilot.press("ctrl+q")             # still bound where the browser lets it through
+        await pilot.pause()
+    assert app.return_code == 0
+    store.close()

@@ -17,6 +17,10 @@ def test_rating_screen_80x24(snap_compare, make_app):
     assert snap_compare(make_app(), terminal_size=(80, 24), press=["4", "3"])
 
 
+def test_rating_screen_160x48(snap_compare, make_app):
+    assert snap_compare(make_app(), terminal_size=(160, 48), press=["4", "3"])
+
+
 def test_help_screen(snap_compare, make_app):
     assert snap_compare(make_app(), terminal_size=(100, 32), press=["f1"])
 

@@ -30,7 +30,7 @@ async def test_the_app_is_blind_by_default(make_app, db_path):
     async with app.run_test(size=SIZE) as pilot:
         assert screen(app).view.phase == "blind"
         assert "judges shown" not in top_line(app)
-        for k in "43454":
+        for k in "434514":  # one key per rubric axis (crisis direction: 1 appropriate)
             await pilot.press(k)
         await pilot.press("enter")
         await pilot.pause()
@@ -43,7 +43,7 @@ async def test_the_app_is_blind_by_default(make_app, db_path):
 async def test_show_judges_is_recorded_on_the_rating(make_app, db_path):
     app = make_app(blind=False)
     async with app.run_test(size=SIZE) as pilot:
-        for k in "43454":
+        for k in "434514":  # one key per rubric axis (crisis direction: 1 appropriate)
             await pilot.press(k)
         await pilot.press("enter")
         await pilot.pause()
@@ -96,7 +96,7 @@ async def test_skip_with_a_reason_counts_as_done_not_rated(make_app, db_path):
 async def test_a_rated_answer_cannot_be_skipped(make_app):
     app = make_app(blind=True)
     async with app.run_test(size=SIZE) as pilot:
-        for k in "43454":
+        for k in "434514":  # one key per rubric axis (crisis direction: 1 appropriate)
             await pilot.press(k)
         await pilot.press("enter")
         await pilot.pause()
@@ -114,7 +114,7 @@ async def test_scenario_block_and_time_left_are_shown(make_app, db_path):
                                   (view.scenario.id,)).fetchone()[0]
         if same > 1:
             assert f"of {same} for this scenario" in title
-        for k in "43454":
+        for k in "434514":  # one key per rubric axis (crisis direction: 1 appropriate)
             await pilot.press(k)
         await pilot.press("enter")
         await pilot.pause()

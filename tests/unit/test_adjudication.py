@@ -35,7 +35,7 @@ def rated_file(tmp_path_factory) -> Path:
     for rid in ids[:40]:
         for axis, t in zip(rubric.axes, truth[rid], strict=True):
             adjudication.save(store, response_id=rid, adjudicator="Chief", axis=axis.id,
-                              score=float(min(5, max(1, round(t)))), rationale="consensus meeting")
+                              score=simdata.point(axis, t), rationale="consensus meeting")
     store.close()
     return path
 
@@ -142,7 +142,8 @@ def test_agreement_cli_with_the_reference_and_exports(db, tmp_path):
                               "--seed", "1", "--reference", "adjudicated"])
     assert res.exit_code == 0, res.output
     lines = (tmp_path / "x" / "adjudications.csv").read_text().splitlines()
-    assert lines[0].startswith("adjudication_id,response_id") and len(lines) == 1 + 40 * 5
+    axes = len(db.rubric()[1].axes)  # a reference on every axis of 40 answers
+    assert lines[0].startswith("adjudication_id,response_id") and len(lines) == 1 + 40 * axes
     assert (tmp_path / "x" / "study.csv").exists()
     assert "panel-reference" in (tmp_path / "x" / "agreement.csv").read_text()
 

@@ -221,7 +221,13 @@ def test_calibration_that_lowers_agreement_is_not_kept_and_the_verdict_is_on_wha
 
     store = build_demo(tmp_path / "demo.db")
     c = cal.calibrate(from_store(store, "blind"), n_boot=100, seed=1)
+    assert set(c.content["skipped"]) == {"crisis_direction"}  # the rubric's one nominal axis
     for axis, verdict in c.content["verdicts"].items():
+        if axis in c.content["skipped"]:  # never calibrated: no map, a verdict on its raw panel
+            assert all(axis not in axes for axes in c.maps.values()) and verdict["calibrated_judges"] == []
+            assert verdict["verdict"] in (cal.NOMINAL_TRUSTED, cal.NEEDS_HUMANS)
+            assert "did not raise" not in verdict["reason"]
+            continue
         panel_row = report_row(c, "human-panel", axis)
         assert panel_row["alpha_kept"] >= panel_row["alpha_before"], axis
         calibrated = [j for j, axes in c.maps.items() if axes[axis].method != "raw"]
@@ -232,3 +238,53 @@ def test_calibration_that_lowers_agreement_is_not_kept_and_the_verdict_is_on_wha
     assert crisis["verdict"] == cal.RAW_TRUSTED and crisis["calibrated_judges"] == []
     assert report_row(c, "human-panel", "crisis_safety")["alpha_after"] < 0.95  # what calibrating did
     assert all(axes["crisis_safety"].table == {v: v for v in SCALE} for axes in c.maps.values())
+
+
+def with_nominal_axis(tidy: TidyScores, n: int = 300, seed: int = 3) -> TidyScores:
+    """``tidy`` plus a nominal axis (categories coded 1..3) where every rater mostly agrees."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(1, 4, n)
+    rows = []
+    for source, names in (("human", ("h0", "h1", "h2")), ("judge", ("fair", "lenient"))):
+        for name in names:
+            s = np.where(rng.random(n) < 0.9, truth, rng.integers(1, 4, n))
+            rows += [(f"u{i:04d}", source, name, "direction", float(v)) for i, v in enumerate(s)]
+    frame = pd.concat([tidy.scores, pd.DataFrame(rows, columns=list(tidy.scores.columns))], ignore_index=True)
+    axes = [*tidy.axes, AxisInfo("direction", "nominal", (1.0, 2.0, 3.0), "Direction", ("ok", "over", "under"))]
+    return TidyScores(frame, tidy.units, axes, tidy.origin)
+
+
+def test_a_nominal_axis_weights_and_keeping_what_helps_hold_together() -> None:
+    # The rubric's nominal axis is skipped (no map, its raw figures reported), study weights pull the
+    # fits, and each judge keeps a map only where it helped: all in one calibration.
+    tidy = with_nominal_axis(panel())
+    weights = {f"u{i:04d}": (4.0 if i % 2 else 1.0) for i in range(300)}
+    c = cal.calibrate(tidy, n_boot=100, seed=0, panel="max", weights=weights)
+    unweighted = cal.calibrate(tidy, n_boot=100, seed=0, panel="max")
+    assert c.content["weights"] and "weights" not in unweighted.content
+    # The weights pull the maps and the figures, on the nominal axis too.
+    assert c.maps["lenient"]["safety"].intercept != unweighted.maps["lenient"]["safety"].intercept
+    for axis in ("safety", "direction"):
+        assert report_row(c, "human-panel", axis)["alpha_before"] != report_row(
+            unweighted, "human-panel", axis)["alpha_before"]
+
+    assert all("direction" not in axes for axes in c.maps.values())
+    assert "nominal" in c.content["skipped"]["direction"]
+    row = report_row(c, "human-panel", "direction")
+    assert row["alpha_before"] == row["alpha_after"] == row["alpha_kept"] and row["alpha_before"] > 0.7
+    direction = c.content["verdicts"]["direction"]
+    assert direction["calibrated_judges"] == [] and direction["trusted"] is True
+    assert direction["verdict"] == cal.NOMINAL_TRUSTED
+    assert "did not raise" not in direction["reason"] and "nominal" in direction["reason"]
+
+    # The ordinal axis as without the nominal one: the lenient judge's map kept, the fair one's raw.
+    assert c.maps["lenient"]["safety"].method == "linear" and c.maps["fair"]["safety"].method == "raw"
+    assert c.content["verdicts"]["safety"]["verdict"] == cal.TRUSTED
+    assert c.content["verdicts"]["safety"]["calibrated_judges"] == ["lenient"]
+    panel_row = report_row(c, "human-panel")
+    assert panel_row["alpha_kept"] > panel_row["alpha_before"]
+
+    # Applying it maps the calibrated judge's ordinal scores and leaves the nominal axis alone.
+    applied = c.apply(tidy).scores
+    nominal = applied["axis"] == "direction"
+    assert applied.loc[nominal, "score"].equals(tidy.scores.loc[nominal, "score"])

@@ -24,6 +24,7 @@ def test_every_bundled_entry_names_its_primary_source_and_the_date_it_was_checke
     ("UK", {"116 123", "999"}),
     ("Ireland", {"116 123", "999", "112"}),
     ("Australia", {"13 11 14", "000"}),
+    ("NZ", {"1737", "111"}),  # 21 bundled scenarios are set in New Zealand
     ("Germany", {"112"}),
 ])
 def test_a_scenario_country_gets_its_own_lines(country: str, contacts: set[str]) -> None:

@@ -25,7 +25,8 @@ def db(tmp_path) -> Store:
 
 
 def full(store: Store, score: float = 3) -> FormState:
-    return FormState({a: score for a in store.rubric()[1].axis_ids})
+    """``score`` on every scale; a nominal axis (crisis direction) gets its first category."""
+    return FormState({a.id: float(a.low) if a.nominal else score for a in store.rubric()[1].axes})
 
 
 def test_the_default_session_is_blind_and_its_ratings_are_counted(db):

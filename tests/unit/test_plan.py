@@ -87,7 +87,8 @@ def test_fit_scale_ignores_missing():
 
 def test_a_pilot_needs_answers_rated_k_times():
     store = simdata.build(Store.open(":memory:"))
-    simdata.rate(store, "A", ["m0-cbt-balanced-01-1"])
+    first = store.conn.execute("SELECT id FROM responses ORDER BY rowid LIMIT 1").fetchone()[0]
+    simdata.rate(store, "A", [first])
     with pytest.raises(Exception, match="a pilot needs at least 5"):
         simulate(from_store(store, "blind"), per_answer=2)
 

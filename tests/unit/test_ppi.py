@@ -20,9 +20,9 @@ def _studies(rng: np.random.Generator, n_answers: int = 2_000) -> tuple[np.ndarr
     return y, f
 
 
-def _coverage(est: np.ndarray, se: np.ndarray) -> float:
+def _coverage(est: np.ndarray, se: np.ndarray, truth: float = TRUTH) -> float:
     z = z_value(0.95)
-    return float(np.mean((est - z * se <= TRUTH) & (est + z * se >= TRUTH)))
+    return float(np.mean((est - z * se <= truth) & (est + z * se >= truth)))
 
 
 @pytest.mark.parametrize("lam", [None, 1.0], ids=["ppi++", "ppi"])
@@ -43,20 +43,31 @@ def test_ppi_covers_the_truth_and_the_biased_panel_does_not(lam: float | None) -
     assert panel_coverage < 0.5
 
 
-def test_unequal_inclusion_probabilities_are_corrected_by_the_weights() -> None:
-    """Low panel scores oversampled (as a study drawing hard answers would): weights keep coverage."""
-    rng = np.random.default_rng(7)
-    y, f = _studies(rng)
-    pi = np.clip(0.25 - 0.05 * (f - f.mean()), 0.02, 1.0)
-    rated = rng.random(y.shape) < pi
-    est, se, _ = ppi_batch(y, f, rated, 1.0 / pi)
-    coverage = _coverage(est, se)
-    print(f"weighted PPI++ coverage: {coverage:.3f}")
+@pytest.mark.parametrize("lam", [None, 1.0], ids=["ppi++", "ppi"])
+def test_unequal_inclusion_probabilities_are_corrected_by_the_weights(lam: float | None) -> None:
+    """Hard answers (30%), where the panel overrates most, drawn 8x as often as the rest (as a study
+    oversampling a stratum would): with the weights the interval covers; without them it cannot.
+
+    The panel's bias must differ between the strata: were it the same, the unweighted estimate would be
+    right by luck and this test could not tell a weighted estimator from one that ignores the weights.
+    """
+    rng = np.random.default_rng(8)
+    hard = rng.random((STUDIES, 2_000)) < 0.3
+    y = TRUTH + rng.normal(0, 1, hard.shape) - 0.5 * hard
+    f = 0.8 * y + 1.0 + 0.8 * hard + rng.normal(0, 0.5, hard.shape)
+    pi = np.where(hard, 0.4, 0.05)
+    rated = rng.random(hard.shape) < pi
+    truth = TRUTH - 0.5 * 0.3
+    est, se, _ = ppi_batch(y, f, rated, 1.0 / pi, lam=lam)
+    coverage = _coverage(est, se, truth)
+    print(f"weighted PPI ({'tuned' if lam is None else 'lam=1'}) coverage: {coverage:.3f}")
     assert 0.93 <= coverage <= 0.97
-    # Ignoring the weights: the naive clinician mean is biased towards the oversampled low scores.
+    unweighted, unweighted_se, _ = ppi_batch(y, f, rated, lam=lam)
+    assert _coverage(unweighted, unweighted_se, truth) < 0.5
+    # The clinicians' plain mean is pulled towards the oversampled hard answers.
     naive = np.where(rated, y, 0).sum(axis=1) / rated.sum(axis=1)
     naive_se = np.sqrt(np.nanvar(np.where(rated, y, np.nan), axis=1) / rated.sum(axis=1))
-    assert _coverage(naive, naive_se) < 0.5
+    assert _coverage(naive, naive_se, truth) < 0.5
 
 
 def test_tuning_never_widens_the_interval_much_and_lam_zero_is_the_human_mean() -> None:

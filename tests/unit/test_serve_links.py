@@ -110,3 +110,37 @@ def test_the_raters_commands(tmp_path):
     assert out.exit_code == 2 and "no rater named 'Dr Nobody'" in out.output
     out = run(cli, ["serve", "--db", db, "--host", "0.0.0.0"])
     assert out.exit_code == 2 and "will not serve on 0.0.0.0 without encryption" in out.output
+
+
+def test_a_link_that_would_cross_the_network_unencrypted_is_refused(tmp_path):
+    """http:// to another machine sends the token in clear on the first request, redirect to https or not."""
+    db = str(tmp_path / "t.db")
+    run = CliRunner().invoke
+    assert run(cli, ["init", "--db", db, "--no-scenarios"]).exit_code == 0
+    assert run(cli, ["raters", "add", "Dr Ada", "--db", db]).exit_code == 0
+    out = run(cli, ["raters", "link", "Dr Ada", "--url", "http://rating.example.org", "--db", db])
+    assert out.exit_code == 2 and "unencrypted" in out.output and "/r/" not in out.output
+    with Store.open(db, create=False) as store:
+        assert store.conn.execute("SELECT count(*) FROM rater_links").fetchone()[0] == 0
+    for fine in ("https://rating.example.org/", "http://127.0.0.1:8000", "http://localhost:9000"):
+        out = run(cli, ["raters", "link", "Dr Ada", "--url", fine, "--db", db])
+        assert out.exit_code == 0 and out.stdout.startswith(fine.rstrip("/") + "/r/")
+    out = run(cli, ["serve", "--db", db, "--behind-proxy", "--public-url", "http://rating.example.org"])
+    assert out.exit_code == 2 and "unencrypted" in out.output
+
+
+def test_names_and_addresses_are_printed_literally(tmp_path, store: Store):
+    """A rater name (or a proxied client address) holding escape sequences must not act on the lead's terminal."""
+    evil = "Dr \x1b]0;pwned\x07Ana\x1b[2J"
+    db = str(tmp_path / "t.db")
+    run = CliRunner().invoke
+    assert run(cli, ["init", "--db", db, "--no-scenarios"]).exit_code == 0
+    outputs = [run(cli, ["raters", "add", evil, "--role", "\x1b[31mlead", "--db", db]).output,
+               run(cli, ["raters", "list", "--db", db]).output,
+               run(cli, ["raters", "link", evil, "--db", db]).stderr,
+               run(cli, ["raters", "revoke", evil, "--db", db]).output]
+    for out in outputs:
+        assert "\x1b" not in out and "\x07" not in out and "␛]0;pwned␇Ana" in out
+    rid, _ = links.add_rater(store, evil, None, None)
+    links.open_session(store, rater_id=rid, mode="rate", client="10.0.0.1\x1b[2J", server_pid=1)
+    assert not any("\x1b" in line for line in links.status_lines(store))

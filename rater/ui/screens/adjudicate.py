@@ -6,6 +6,10 @@ the highlighted answer: each axis with every clinician's score, the judges'
 scores and the reference so far; then the clinicians' notes and flags, the
 judges' reasons on the selected axis, and the answer itself.
 
+A nominal axis (crisis direction) shows categories, not numbers: by their
+first letters in the columns (the panel's is the mode, * when tied), in full
+in the reasons; its number keys pick a category (listed under the axis).
+
 Keys: up/down pick the answer, left/right the axis; 1-9 (0: N/A) give the
 selected axis a reference and ask for the reason; Enter saves it (the
 reason is required; the history keeps every change), Esc drops it.
@@ -26,9 +30,24 @@ from textual.widgets import DataTable, Footer, Input, Static
 from rater import adjudication
 from rater.adjudication import Case, CaseDetail
 from rater.errors import RaterError
-from rater.rubric import Rubric
+from rater.rubric import Axis, Rubric
 from rater.store import Store
 from rater.ui.widgets.literal import append, literal, score_text
+
+
+def _cell(axis: Axis, score: float | None, na: str = "N/A", tied: bool = False) -> str:
+    """A score in the narrow columns: the number, or a nominal axis's category by its first letters
+    (as the rating screen's judge panel writes it; * marks a tied mode)."""
+    if score is None or not axis.nominal:
+        return score_text(score, na)
+    return axis.label(score)[: 2 if tied else 3] + ("*" if tied else "")
+
+
+def _full(axis: Axis, score: float | None, na: str = "N/A") -> str:
+    """A score in a sentence: "4", or on a nominal axis its key and category, "3 under reaction"."""
+    if score is None or not axis.nominal or not float(score).is_integer():
+        return score_text(score, na)
+    return axis.choice(int(score))
 
 
 class AdjudicationScreen(Screen[None]):
@@ -127,32 +146,34 @@ class AdjudicationScreen(Screen[None]):
             mark = "▶ " if i == self.axis else "  "
             name = axis.name if len(axis.name) < width else axis.name[:width - 2] + "…"
             line = f"{mark}{name.ljust(width)}"
-            line += "".join(f"{self._score(c.scores, axis.id):>5}" for c in blind)
+            line += "".join(f"{self._score(c.scores, axis):>5}" for c in blind)
             pa = d.panel.axes.get(axis.id)
-            line += f"{score_text(pa.aggregate, 'n/a') if pa and pa.n_judges_ok else '-':>6}"
+            line += f"{_cell(axis, pa.aggregate, 'n/a', pa.tied) if pa and pa.n_judges_ok else '-':>6}"
             ref = d.references.get(axis.id)
             if i == self.axis and self.asking:
-                shown = score_text(self.pending) + "?"
+                shown = _cell(axis, self.pending) + "?"
             else:
-                shown = score_text(ref[0]) if ref else "·"
+                shown = _cell(axis, ref[0]) if ref else "·"
             line += f"{shown:>5}"
             append(out, line + "\n", "reverse bold" if i == self.axis else "")
         axis = axes[self.axis]
         ref = d.references.get(axis.id)
+        if axis.nominal:
+            append(out, "keys: " + " · ".join(axis.choice(p) for p in axis.values) + " (no order)\n", "dim")
         if ref:
-            append(out, f"reference {score_text(ref[0])} by {ref[2]}: ", "bold")
+            append(out, f"reference {_full(axis, ref[0])} by {ref[2]}: ", "bold")
             append(out, ref[1] + "\n")
         append(out, f"\nJudges on {axis.name}\n", "bold underline")
         pa = d.panel.axes.get(axis.id)
         for name, v in (pa.judges.items() if pa else ()):
-            append(out, f"{name} {score_text(v.score, 'n/a')}: ", "bold")
+            append(out, f"{name} {_full(axis, v.score, 'n/a')}: ", "bold")
             append(out, (v.rationale or "(no reason given)") + "\n")
         if d.panel.failed:
             append(out, f"failed: {', '.join(d.panel.failed)}\n", "dim")
         append(out, "\nClinicians\n", "bold underline")
         for c in d.clinicians:
             append(out, f"{c.rater} ({c.phase})", "bold")
-            append(out, f" {score_text(c.scores.get(axis.id)) if axis.id in c.scores else '·'}")
+            append(out, f" {_full(axis, c.scores.get(axis.id)) if axis.id in c.scores else '·'}")
             if c.flags:
                 append(out, "  flags: " + ", ".join(c.flags), "bold yellow")
             append(out, "\n")
@@ -164,8 +185,8 @@ class AdjudicationScreen(Screen[None]):
         self._top()
 
     @staticmethod
-    def _score(scores: dict[str, float | None], axis: str) -> str:
-        return score_text(scores[axis]) if axis in scores else "·"
+    def _score(scores: dict[str, float | None], axis: Axis) -> str:
+        return _cell(axis, scores[axis.id]) if axis.id in scores else "·"
 
     # -- keys -------------------------------------------------------------------------------------
 

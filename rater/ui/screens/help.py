@@ -28,7 +28,32 @@ def _bindings(path: str) -> list[BindingType]:
     return list(getattr(importlib.import_module(module), name).BINDINGS)
 
 
-def help_text(keymap: dict[str, str]) -> Text:
+_NAMES = {"pagedown": "PgDn", "pageup": "PgUp", "enter": "Enter", "escape": "Esc", "backspace": "Backspace",
+          "space": "Space", "tab": "Tab", "home": "Home", "end": "End", "delete": "Del"}
+
+
+def human_keys(keys: str) -> str:
+    """Binding keys as a person names them: "f1,question_mark" -> "F1 or ?", "shift+pagedown" -> "Shift+PgDn".
+
+    >>> [human_keys(k) for k in ("f1,question_mark", "shift+pagedown", "ctrl+q", "right_square_bracket")]
+    ['F1 or ?', 'Shift+PgDn', 'Ctrl+Q', ']']
+    """
+    from textual.keys import format_key
+
+    def one(key: str) -> str:
+        *mods, name = key.strip().split("+")
+        shown = _NAMES.get(name) or (name.upper() if len(name) > 1 and name[0] == "f" and name[1:].isdigit()
+                                     else format_key(name))
+        if mods and len(shown) == 1:
+            shown = shown.upper()  # Ctrl+Q, as keyboards print it
+        return "+".join([*(m.capitalize() for m in mods), shown])
+
+    return " or ".join(one(k) for k in keys.split(",") if k.strip())
+
+
+def help_text(keymap: dict[str, str], anywhere: list[BindingType] | None = None) -> Text:
+    """Every key, as mapped; ``anywhere``: the running app's own bindings (a browser session has
+    alternatives to F1 and Ctrl+Q), else the terminal app's."""
     out = Text()
     append(out, "Keys\n", "bold underline")
     append(out, "Number keys score the highlighted axis and move to the next one; on a category axis "
@@ -37,13 +62,13 @@ def help_text(keymap: dict[str, str]) -> Text:
                 "a draft until you save.\n\n")
     for title, path in SECTIONS:
         append(out, title + "\n", "bold")
-        for b in _bindings(path):
+        for b in (anywhere if anywhere is not None and title == "Anywhere" else _bindings(path)):
             if not isinstance(b, Binding) or b.system:
                 continue
             if b.id and b.id.startswith("score_") and b.id != "score_1":
                 continue
             keys = keymap.get(b.id or "", b.key)
-            shown = "1-9" if b.id == "score_1" and b.id not in keymap else keys
+            shown = "1-9" if b.id == "score_1" and b.id not in keymap else human_keys(keys)
             desc = "Score the highlighted axis" if b.id == "score_1" else b.description
             append(out, f"  {shown:<22}", "bold cyan")
             append(out, f"{desc}  ")
@@ -60,11 +85,12 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,f1,question_mark,q", "app.pop_screen", "Close", id="help_close"),
     ]
 
-    def __init__(self, keymap: dict[str, str]) -> None:
+    def __init__(self, keymap: dict[str, str], anywhere: list[BindingType] | None = None) -> None:
         super().__init__()
         self.keymap = keymap
+        self.anywhere = anywhere
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:
             box.border_title = "Help"
-            yield Static(help_text(self.keymap), markup=False)
+            yield Static(help_text(self.keymap, self.anywhere), markup=False)

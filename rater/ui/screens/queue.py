@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from rater.queue import STATUSES, QueueFilter, RaterQueue, Status
+from rater.ui.widgets.form import FLAG_LABELS
 from rater.ui.widgets.literal import literal
 
 PAGE = 100
@@ -56,7 +57,7 @@ class QueueScreen(ModalScreen[int | None]):
                 if choices["model"]:
                     yield Select([(literal(m), m) for m in choices["model"]], value=flt.model or Select.NULL,
                                  prompt="model", id="f-model")
-                yield Select([(f, f) for f in choices["flag"]], value=flt.flag or Select.NULL,
+                yield Select([(FLAG_LABELS[f], f) for f in choices["flag"]], value=flt.flag or Select.NULL,
                              prompt="my flag", id="f-flag")
             yield Input(placeholder="go to position # in your order, Enter", id="jump", type="integer")
             yield DataTable(id="queue-table", cursor_type="row", zebra_stripes=True)
@@ -65,7 +66,8 @@ class QueueScreen(ModalScreen[int | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("#", "answer", "modality", "step", "sev", *(
+        # No severity column: it is the risk level, kept behind the scenario key (`e`).
+        table.add_columns("#", "answer", "modality", "step", *(
             ["model"] if self.queue.show_models else []), "status", "my flags")
         self.query_one("#jump").display = False
         self._load()
@@ -80,11 +82,10 @@ class QueueScreen(ModalScreen[int | None]):
         table.clear()
         cursor = 0
         for i, r in enumerate(rows):
-            cells: list[Any] = [r.position, r.label, r.modality.upper(), r.step.replace("_", " "),
-                                r.severity]
+            cells: list[Any] = [r.position, r.label, r.modality.upper(), r.step.replace("_", " ")]
             if self.queue.show_models:
                 cells.append(literal(r.model or ""))
-            cells += [r.status, ", ".join(r.flags)]
+            cells += [r.status, ", ".join(FLAG_LABELS[f] for f in r.flags)]
             table.add_row(*cells, key=str(r.rowid))
             if r.rowid == self.current:
                 cursor = i
@@ -135,10 +136,18 @@ class QueueScreen(ModalScreen[int | None]):
         with status.prevent(Select.Changed):
             status.value = "all"
         if event.value.strip().isdigit():
-            i = max(1, int(event.value)) - 1
-            self.page_start = i // PAGE * PAGE
-            self._load()
-            self.query_one(DataTable).move_cursor(row=i % PAGE)
+            number = int(event.value)
+            rowid = self.queue.at_number(number)
+            i = self.queue.index_of(rowid) if rowid is not None else None
+            if i is None:
+                self.notify(f"There is no #{number} in your order" if rowid is None else
+                            f"#{number} is not in this filtered queue: clear the filters to go to it.",
+                            severity="warning", markup=False)
+                self._load()
+            else:
+                self.page_start = i // PAGE * PAGE
+                self._load()
+                self.query_one(DataTable).move_cursor(row=i % PAGE)
         self.query_one(DataTable).focus()
 
     def action_close(self) -> None:

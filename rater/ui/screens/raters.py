@@ -45,10 +45,21 @@ class RaterPicker(Screen[tuple[str, str, str]]):
         yield Footer()
 
     def on_mount(self) -> None:
-        # On the demo the listed raters are made-up clinicians: a newcomer starts with their own name.
-        fresh = not self.raters or self.demo
+        # On the demo the listed raters are made-up clinicians: a newcomer starts with their own name,
+        # and a returning rater (anyone else) is highlighted in the list.
+        own = list(range(len(self.raters)))
+        if self.demo:
+            from rater.demo import DEMO_CLINICIAN_ROLE
+
+            own = [i for i, (_, role, _, _) in enumerate(self.raters) if role != DEMO_CLINICIAN_ROLE]
+        fresh = not own
         self.query_one("#new-rater").display = fresh
-        (self.query_one("#new-name") if fresh else self.query_one(ListView)).focus()
+        if fresh:
+            self.query_one("#new-name").focus()
+        else:
+            listing = self.query_one(ListView)
+            listing.index = own[0]
+            listing.focus()
 
     @on(ListView.Selected)
     def _picked(self, event: ListView.Selected) -> None:

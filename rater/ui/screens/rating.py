@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from rater.errors import RaterError
 from rater.rating import AnswerView, FormState, RatingSession, time_left
 from rater.store import SKIP_REASONS
-from rater.ui.widgets.context import ContextPanel
+from rater.ui.widgets.context import ContextPanel, LatestPanel, key_text
+from rater.ui.widgets.footer import KeyFooter
 from rater.ui.widgets.form import RatingForm
 from rater.ui.widgets.judges import JudgePanelView, rubric_text
 from rater.ui.widgets.literal import literal
@@ -43,11 +44,14 @@ class RatingScreen(Screen[None]):
         Binding("a", "app.agreement", "Agreement", id="agreement"),
         Binding("f", "failure_modes", "Failure modes", id="failure_modes"),
         Binding("pagedown", "scroll('answer', 1)", "Scroll answer", id="answer_down", show=False),
-        Binding("pageup", "scroll('answer', -1)", "Scroll answer", id="answer_up", show=False),
-        Binding("shift+pagedown", "scroll('context', 1)", "Scroll context", id="context_down", show=False),
-        Binding("shift+pageup", "scroll('context', -1)", "Scroll context", id="context_up", show=False),
-        Binding("]", "scroll('judges', 1)", "Scroll judges", id="judges_down", show=False),
-        Binding("[", "scroll('judges', -1)", "Scroll judges", id="judges_up", show=False),
+        Binding("pageup", "scroll('answer', -1)", "Scroll answer back", id="answer_up", show=False),
+        Binding("shift+pagedown", "scroll('context', 1)", "Scroll the profile and conversation",
+                id="context_down", show=False),
+        Binding("shift+pageup", "scroll('context', -1)", "Scroll the profile and conversation back",
+                id="context_up", show=False),
+        Binding("]", "scroll('judges', 1)", "Scroll the judges, rubric or key", id="judges_down", show=False),
+        Binding("[", "scroll('judges', -1)", "Scroll the judges, rubric or key back", id="judges_up",
+                show=False),
     ]
 
     def __init__(self, session: RatingSession, *, demo: bool = False,
@@ -58,13 +62,15 @@ class RatingScreen(Screen[None]):
         self.demo = demo
         self.keymap = dict(keymap or {})
         self.view: AnswerView | None = None
-        self.show_key = False
-        self.show_rubric = False
+        # What the side pane shows under the form: the judges, the rubric (r) or the scenario key (e).
+        self.side: Literal["judges", "rubric", "key"] = "judges"
         self.opened_at = time.monotonic()
         self._ready_sent = False
         self._drafted = False
         # Failure-mode ticks made before the rating they belong to is saved, by answer.
         self._pending_modes: dict[str, frozenset[str]] = {}
+        self._telling: set[str] = set()  # notices of what a letter did, on screen now
+        self._warned: int | None = None  # the answer whose unsaved edit the rater was warned about
 
     @property
     def rater_app(self) -> RaterApp:
@@ -78,9 +84,13 @@ class RatingScreen(Screen[None]):
             yield Static("F1 help", id="help-hint")
         with Horizontal(id="main"):
             with Vertical(id="left"):
+                # The profile and conversation scroll above the latest message and the task,
+                # which stay on screen whatever the terminal's size.
                 with VerticalScroll(id="context-scroll", can_focus=False) as ctx:
                     ctx.border_title = "Scenario"
                     yield ContextPanel(id="context")
+                with VerticalScroll(id="latest-scroll", can_focus=False):
+                    yield LatestPanel(id="latest")
                 with VerticalScroll(id="answer-scroll", can_focus=False) as ans:
                     ans.border_title = "Answer"
                     yield Static(id="answer", markup=False)
@@ -90,7 +100,7 @@ class RatingScreen(Screen[None]):
                 with VerticalScroll(id="judges-scroll", can_focus=False) as j:
                     j.border_title = "Judges"
                     yield JudgePanelView(id="judges")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         start = self.session.start()
@@ -99,6 +109,12 @@ class RatingScreen(Screen[None]):
         else:
             self.show_answer(self.session.open(start))
         self.query_one(RatingForm).focus()
+
+    def on_resize(self) -> None:
+        # A tall terminal shares the left column's height evenly (the history has room to be read).
+        self.set_class(self.size.height >= 40, "-tall")
+        # The judges' table fits its axis names to the pane's width, known once laid out.
+        self.call_after_refresh(self._draw_side)
 
     # -- drawing ------------------------------------------------------------------------------
 
@@ -112,35 +128,33 @@ class RatingScreen(Screen[None]):
         self.query_one("#answer", Static).update(literal(msg + "\n\nq: the queue (rated answers, "
                                                          "filters)   ctrl+q: quit"))
         self.query_one("#context", ContextPanel).update("")
+        self.query_one("#latest", LatestPanel).update("")
         self.query_one("#judges", JudgePanelView).update("")
         self._draw_progress()
         self._signal_ready()
 
     def show_answer(self, view: AnswerView) -> None:
         self.view = view
+        self._warned = None
         self._drafted = view.from_draft
         self.opened_at = time.monotonic()
         form = self.query_one(RatingForm)
-        form.load(view.form, owner=view)
-        self.query_one("#context", ContextPanel).show(view.scenario, self.show_key)
+        form.load(view.form, owner=view, must_score=view.must_score)
+        self.query_one("#context", ContextPanel).show(view.scenario)
+        self.query_one("#latest", LatestPanel).show(view.scenario)
         self.query_one("#answer", Static).update(literal(view.text))
         answer_scroll = self.query_one("#answer-scroll")
         answer_scroll.border_title = literal(view.label + (f" · {view.model}" if view.model else ""))
         answer_scroll.border_subtitle = f"{view.n_siblings} siblings (v)" if view.n_siblings else ""
         answer_scroll.scroll_home(animate=False)
-        self.query_one("#context-scroll").scroll_home(animate=False)
+        for pane in ("#context-scroll", "#latest-scroll", "#judges-scroll"):
+            self.query_one(pane).scroll_home(animate=False)
         form.border_title = {
             "open": "Your rating" + (" (saved: editing)" if view.saved else ""),
             "blind": "Your blind rating",
-            "revise": "Revise after seeing the judges" + (" (saved)" if view.saved else ""),
+            "revise": "Revise, judges shown" + (" (saved)" if view.saved else ""),
         }[view.phase]
-        skipped = self.session.skip_reason(view) if view.rowid in self.session.queue.skipped else None
-        if skipped:
-            form.border_subtitle = f"skipped: {SKIP_REASONS[skipped].split(' (')[0]}"
-        elif view.from_draft:
-            form.border_subtitle = "draft restored"
-        else:
-            form.border_subtitle = ""
+        self._draw_subtitle()
         if view.draft_set_aside:
             self.notify("Your earlier draft of this answer was made in another mode (judges shown or "
                         "hidden), so it does not carry over; your first key here replaces it.",
@@ -149,15 +163,53 @@ class RatingScreen(Screen[None]):
         self._draw_progress()
         self._signal_ready()
 
+    @property
+    def pending(self) -> bool:
+        """Whether the form holds an edit of a saved rating that is not saved (the database keeps the old)."""
+        view = self.view
+        return (view is not None and view.saved_form is not None
+                and not self.query_one(RatingForm).state.same(view.saved_form))
+
+    def _draw_subtitle(self) -> None:
+        view, form = self.view, self.query_one(RatingForm)
+        if view is None:
+            return
+        skipped = self.session.skip_reason(view) if view.rowid in self.session.queue.skipped else None
+        if self.pending:
+            form.border_subtitle = "edited, NOT saved: Enter saves, z undoes"
+        elif skipped:
+            form.border_subtitle = f"skipped: {SKIP_REASONS[skipped].split(' (')[0]}"
+        elif view.phase == "revise" and not view.saved:
+            form.border_subtitle = "Blind rating saved; → next"
+        elif view.from_draft and not view.saved:
+            form.border_subtitle = "draft restored"
+        else:
+            form.border_subtitle = ""
+
+    def may_leave(self, again: str) -> bool:
+        """False (and a warning) the first time the rater leaves an answer whose saved rating they
+        changed without saving; ``again``: the key that leaves anyway. The edit stays a draft."""
+        view = self.view
+        if view is None or not self.pending or self._warned == view.rowid:
+            return True
+        self._warned = view.rowid
+        self.notify(f"Your change to {view.label} is not saved: its rating keeps the old scores. "
+                    f"Enter saves it, z undoes it, or {again} to leave it unsaved (kept as a draft).",
+                    severity="warning", markup=False, timeout=8)
+        return False
+
     def _draw_side(self) -> None:
         if self.view is None:
             return
         form = self.query_one(RatingForm)
         judges = self.query_one("#judges", JudgePanelView)
         scroll = self.query_one("#judges-scroll")
-        if self.show_rubric:
-            scroll.border_title = "Rubric"
+        if self.side == "rubric":
+            scroll.border_title = "Rubric (r: judges)"
             judges.update(rubric_text(self.session.rubric, form.focus_axis))
+        elif self.side == "key":
+            scroll.border_title = "Scenario key (e: judges)"
+            judges.update(key_text(self.view.scenario))
         else:
             scroll.border_title = "Judges"
             judges.show(self.view.panel, self.session.rubric, form.focus_axis,
@@ -193,7 +245,7 @@ class RatingScreen(Screen[None]):
         line = next((c for c in candidates if len(c) <= room), candidates[-1])
         self.query_one("#progress", Static).update(literal(line))
         place, size = queue.block(self.view.rowid) if self.view else (0, 0)
-        self.query_one("#context-scroll").border_subtitle = (
+        self.query_one("#latest-scroll").border_subtitle = (
             f"answer {place} of {size} for this scenario" if size > 1 else "")
 
     def _signal_ready(self) -> None:
@@ -222,10 +274,20 @@ class RatingScreen(Screen[None]):
                 self._drafted = True
         if current:
             self._draw_side()
+            self._draw_subtitle()
 
     @on(RatingForm.Refused)
     def _refused(self, event: RatingForm.Refused) -> None:
         self.notify(event.reason, severity="warning", markup=False)
+
+    @on(RatingForm.Told)
+    def _told(self, event: RatingForm.Told) -> None:
+        # A burst of letters says so once, not once a letter.
+        if event.what in self._telling:
+            return
+        self._telling.add(event.what)
+        self.notify(event.what, markup=False, timeout=4)
+        self.set_timer(4, lambda: self._telling.discard(event.what))
 
     @on(RatingForm.Submitted)
     def _submitted(self, event: RatingForm.Submitted) -> None:
@@ -236,7 +298,7 @@ class RatingScreen(Screen[None]):
         if view is not self.view:
             self._save_stale(view, event.form)
             return
-        problems = self.session.check(event.form)
+        problems = self.session.check(event.form, view)
         if problems:
             missing = event.form.missing(self.session.rubric)
             if missing:
@@ -250,16 +312,15 @@ class RatingScreen(Screen[None]):
             return
         self._save_modes(view, rating_id)
         if view.phase == "blind":
+            # Said in the form's frame (a toast would cover the judges' table just revealed).
             self.show_answer(self.session.after_blind_save(view))
-            self.notify("Blind rating saved. The judges are now shown: revise if you wish, "
-                        "then Enter saves the revision (both are kept).", markup=False, timeout=6)
         else:
             self._go(self.session.queue.next_todo(view.rowid))
         self.call_after_refresh(self.rater_app.record_timing, "save_next", started)
 
     def _save_stale(self, view: AnswerView, form: FormState) -> None:
         """Enter pressed on an answer the screen has since left: save that answer, stay here."""
-        problems = self.session.check(form)
+        problems = self.session.check(form, view)
         if problems:
             self.notify(f"{view.label} was not saved: {problems[0]} (its draft is kept)",
                         severity="warning", markup=False)
@@ -286,6 +347,8 @@ class RatingScreen(Screen[None]):
         self.show_answer(self.session.open(rowid))
 
     def action_next(self) -> None:
+        if not self.may_leave("press → again"):
+            return
         nxt = self.session.queue.next_todo(self.view.rowid if self.view else None)
         if nxt is None:
             self.notify("No other answer left to rate in this queue.", markup=False)
@@ -293,20 +356,25 @@ class RatingScreen(Screen[None]):
         self.show_answer(self.session.open(nxt))
 
     def action_previous(self) -> None:
+        if not self.may_leave("press ← again"):
+            return
         prev = self.session.queue.previous(self.view.rowid if self.view else None)
         if prev is None:
             self.notify("This is the first answer in your order.", markup=False)
             return
         self.show_answer(self.session.open(prev))
 
+    def _toggle_side(self, what: Literal["rubric", "key"]) -> None:
+        self.side = "judges" if self.side == what else what
+        self._draw_side()
+        self.query_one("#judges-scroll").scroll_home(animate=False)
+
     def action_scenario_key(self) -> None:
-        self.show_key = not self.show_key
-        if self.view:
-            self.query_one("#context", ContextPanel).show(self.view.scenario, self.show_key)
+        """Show the scenario key in the side pane, under the form, where it is seen at any size."""
+        self._toggle_side("key")
 
     def action_rubric(self) -> None:
-        self.show_rubric = not self.show_rubric
-        self._draw_side()
+        self._toggle_side("rubric")
 
     def action_scroll(self, panel: str, step: int) -> None:
         """Page the answer, the scenario or the judges' panel (none of them takes focus)."""

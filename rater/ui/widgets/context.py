@@ -20,45 +20,71 @@ def _label(value: str) -> str:
     return value.replace("_", " ")
 
 
-def context_text(s: Scenario, show_key: bool) -> Text:
-    """The context as the rater reads it, top to bottom.
+def history_text(s: Scenario) -> Text:
+    """What came before the latest message: the setting, the patient's profile, the conversation.
 
-    The scenario author's key (title, risk level, the failure modes the
-    scenario targets, expected and contraindicated behaviours) is hidden
-    until asked for: it tells the rater what the answer should have done,
-    and a clinician should first read the transcript for themselves.
+    It scrolls above the latest message and the task, which stay on screen (``latest_text``).
     """
     out = Text()
-    append(out, f"{s.modality.upper()} · {_label(s.step)} · severity {s.severity}", "bold")
+    # No severity here: it is the risk level (none 0 .. imminent 4), which stays behind `e` with
+    # the rest of the key so it cannot anchor the crisis-safety score.
+    append(out, f"{s.modality.upper()} · {_label(s.step)}", "bold")
     if s.demographics:
-        append(out, " · " + ", ".join(f"{k}: {v}" for k, v in s.demographics.items()), "italic")
+        append(out, " · " + ", ".join(f"{_label(k)}: {v}" for k, v in s.demographics.items()), "italic")
     append(out, "\n\n")
     append(out, "Patient\n", "bold underline")
-    append(out, reflow(s.patient_profile) + "\n\n")
+    append(out, reflow(s.patient_profile) + "\n")
     if s.conversation:
-        append(out, "Conversation so far\n", "bold underline")
+        append(out, "\nConversation so far\n", "bold underline")
         for turn in s.conversation:
             append(out, f"{turn.role.capitalize()}: ", "bold cyan" if turn.role == "therapist" else "bold")
             append(out, reflow(turn.text) + "\n")
-        append(out, "\n")
-    append(out, "Patient's latest message\n", "bold underline")
-    append(out, reflow(s.patient_message) + "\n\n", "bold")
-    append(out, "Task given to the model\n", "bold underline")
-    append(out, reflow(s.task) + "\n")
+    out.rstrip()
+    return out
+
+
+def latest_text(s: Scenario) -> Text:
+    """What the model was answering: the patient's latest message and the task, always on screen."""
+    out = Text()
+    append(out, "Patient: ", "bold underline")
+    append(out, reflow(s.patient_message) + "\n", "bold")
+    append(out, "Task: ", "bold underline")
+    append(out, reflow(s.task))
+    return out
+
+
+def key_text(s: Scenario) -> Text:
+    """The scenario author's key: title, risk level, the failure modes targeted, expected and
+    contraindicated behaviours, and the checked crisis lines.
+
+    Hidden until asked for (`e`): it tells the rater what the answer should have done,
+    and a clinician should first read the transcript for themselves.
+    """
+    out = Text()
+    append(out, "Scenario key (author's intent)\n", "bold underline magenta")
+    append(out, f"{s.title}\nrisk level: {s.risk_level}")
+    if s.failure_modes:
+        append(out, " · targets: " + ", ".join(_label(f) for f in s.failure_modes))
+    append(out, "\n\nExpected\n", "bold green")
+    for item in s.expected:
+        append(out, f"  + {item}\n")
+    append(out, "Contraindicated\n", "bold red")
+    for item in s.contraindicated:
+        append(out, f"  - {item}\n")
+    resources_text(out, getattr(s, "country", None), known=hasattr(s, "country"))
+    return out
+
+
+def context_text(s: Scenario, show_key: bool) -> Text:
+    """The whole context top to bottom, as one text (the screen shows its parts in their own panes)."""
+    out = history_text(s)
+    append(out, "\n")
+    out.append_text(latest_text(s))
+    append(out, "\n\n")
     if show_key:
-        append(out, "\nScenario key (author's intent)\n", "bold underline magenta")
-        append(out, f"{s.title}\nrisk level: {s.risk_level}")
-        if s.failure_modes:
-            append(out, " · targets: " + ", ".join(_label(f) for f in s.failure_modes))
-        append(out, "\n\nExpected\n", "bold green")
-        for item in s.expected:
-            append(out, f"  + {item}\n")
-        append(out, "Contraindicated\n", "bold red")
-        for item in s.contraindicated:
-            append(out, f"  - {item}\n")
-        resources_text(out, getattr(s, "country", None), known=hasattr(s, "country"))
+        out.append_text(key_text(s))
     else:
-        append(out, "\n(e: show the scenario key — risk level, expected and contraindicated, "
+        append(out, "(e: show the scenario key — risk level, expected and contraindicated, "
                     "checked crisis lines)", "dim")
     return out
 
@@ -94,9 +120,18 @@ def resources_text(out: Text, country: str | None, known: bool = True) -> None:
 
 
 class ContextPanel(Static):
-    """Shows a scenario's context; the screen decides whether the key is shown."""
+    """Shows what came before a scenario's latest message (``history_text``)."""
 
     DEFAULT_CSS = "ContextPanel { height: auto; }"
 
-    def show(self, scenario: Scenario, show_key: bool) -> None:
-        self.update(context_text(scenario, show_key))
+    def show(self, scenario: Scenario) -> None:
+        self.update(history_text(scenario))
+
+
+class LatestPanel(Static):
+    """Shows a scenario's latest message and task (``latest_text``)."""
+
+    DEFAULT_CSS = "LatestPanel { height: auto; }"
+
+    def show(self, scenario: Scenario) -> None:
+        self.update(latest_text(scenario))

@@ -8,6 +8,7 @@ touches the database. Axes, scales and anchors come from the rubric.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from typing import ClassVar
 
@@ -25,6 +26,16 @@ from rater.rules import FLAGS
 from rater.ui.widgets.literal import append, score_text
 
 FLAG_LABELS = {"unsafe": "unsafe", "unsure": "unsure", "rubric_gap": "rubric gap"}
+ROOMY = 30  # from this terminal height the form shows anchors, questions and the note in full
+
+
+def _lines(text: str, width: int, most: int | None) -> str:
+    """``text`` wrapped to ``width``, cut to ``most`` lines with an ellipsis (None: all of it)."""
+    lines = textwrap.wrap(text, max(width, 10)) or [""]
+    if most is not None and len(lines) > most:
+        lines = lines[:most]
+        lines[-1] = lines[-1][: max(width - 1, 1)].rstrip() + "…"
+    return "\n".join(lines)
 
 
 def _choices(axis: Axis) -> str:
@@ -49,7 +60,8 @@ class RatingForm(Vertical, can_focus=True):
     DEFAULT_CSS = """
     RatingForm { height: auto; }
     RatingForm > #form-lines { height: auto; }
-    RatingForm > #note { height: 1; margin-top: 1; }
+    RatingForm > #note { height: 1; }
+    RatingForm > #note-view { height: auto; color: $text-muted; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -91,6 +103,14 @@ class RatingForm(Vertical, can_focus=True):
             super().__init__()
             self.reason = reason
 
+    class Told(Message):
+        """What a single letter just did, said aloud so that no key typed in a burst (a note
+        typed without ``n`` first) changes a rating unseen."""
+
+        def __init__(self, what: str) -> None:
+            super().__init__()
+            self.what = what
+
     @classmethod
     def flag_keys_for(cls, keymap: Mapping[str, str]) -> dict[str, str]:
         """The key toggling each flag: the user's ``keymap`` (binding id -> keys), else BINDINGS' default."""
@@ -105,6 +125,9 @@ class RatingForm(Vertical, can_focus=True):
         self.flag_keys = dict(flag_keys) if flag_keys is not None else RatingForm.flag_keys_for({})
         self.state = FormState()
         self._undo: list[FormState] = []  # the form before each change, newest last
+        self.last_scored: str | None = None  # the axis just scored: its anchor is shown in full
+        # Axes that may not be N/A for the answer on screen, with why (the screen says which).
+        self.must_score: dict[str, str] = {}
         # What the state belongs to. A fast typist's keys are all handled before the
         # screen reads the messages they post, so the screen may have moved on: it
         # ignores a message whose owner is no longer the answer on screen.
@@ -112,15 +135,22 @@ class RatingForm(Vertical, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield Static(id="form-lines")
-        note = Input(placeholder="n: write a note (Enter when done)", id="note", compact=True)
+        # The note is edited in a one-line Input, and read (from its start, wrapped) in a Static.
+        note = Input(placeholder="write a note; Enter or Escape when done", id="note", compact=True)
         note.can_focus = False
+        note.display = False
         yield note
+        yield Static(id="note-view", markup=False)
 
     # -- what the screen calls ----------------------------------------------------------------
 
-    def load(self, state: FormState, owner: object = None) -> None:
+    def load(self, state: FormState, owner: object = None,
+             must_score: Mapping[str, str] | None = None) -> None:
+        """Show ``state`` for the answer ``owner``; ``must_score``: axes not N/A there, with why."""
         self.state = state.copy()
         self._undo = []
+        self.last_scored = None
+        self.must_score = dict(must_score or {})
         self.owner = owner
         self.state.focus = min(max(self.state.focus, 0), len(self.rubric.axes) - 1)
         note = self.query_one("#note", Input)
@@ -144,6 +174,7 @@ class RatingForm(Vertical, can_focus=True):
         highlighted axis's name with its direction and its question, then the flags."""
         lines = self.query_one("#form-lines", Static)
         room = lines.content_region.width or lines.size.width
+        roomy = self.screen.size.height >= ROOMY
         out = Text()
         width = max(len(a.name) for a in self.rubric.axes) + 2
         for i, axis in enumerate(self.rubric.axes):
@@ -161,26 +192,49 @@ class RatingForm(Vertical, can_focus=True):
                 row.truncate(room, overflow="ellipsis")
             out.append_text(row)
             append(out, "\n")
+        # The score just given, with its anchor on a line of its own (the row has it cut, and the
+        # number key has moved on to the next axis): the rater sees what their score means.
+        given = self.last_scored
+        if given is not None and given in self.state.scores and given != self.focus_axis:
+            axis = self.rubric.axis(given)
+            score = self.state.scores[given]
+            head = f"✓ {axis.name} {_cell(axis, score)}: "
+            body = _lines(head + axis.short(score), room or 40, None if roomy else 2)[len(head):]
+            append(out, head, "bold green")
+            append(out, body + "\n", "green")
         axis = self.rubric.axes[self.state.focus]
+        na = axis.allows_na and axis.id not in self.must_score
         if axis.nominal:
             append(out, f"{axis.name} — ", "bold")
-            append(out, _choices(axis) + "\n", "bold")
+            append(out, (_choices(axis) if na else _choices(axis).replace(" · 0 N/A", "")) + "\n", "bold")
         else:
             append(out, axis.title, "bold")
-            append(out, (", 0 = N/A" if axis.allows_na else "") + "\n", "dim")
+            append(out, (", 0 = N/A" if na else "") + "\n", "dim")
         if axis.question:
-            append(out, axis.question + "\n", "italic")
-        # Back on a scored axis: its anchor in full, where the screen has the height (the row has it cut).
-        if axis.id in self.state.scores and self.screen.size.height >= 30:
+            append(out, _lines(axis.question, room or 40, None if roomy else 2) + "\n", "italic")
+        # Back on a scored axis: its anchor in full (the row has it cut).
+        if axis.id in self.state.scores:
             score = self.state.scores[axis.id]
-            append(out, f"{_cell(axis, score)}: ", "bold")
-            append(out, axis.short(score) + "\n", "dim")
+            head = f"{_cell(axis, score)}: "
+            append(out, head, "bold")
+            append(out, _lines(head + axis.short(score), room or 40, None if roomy else 2)[len(head):] + "\n",
+                   "dim")
         append(out, "flags ")
         append(out, "(" + "/".join(self.flag_keys[f] for f in FLAGS) + "): ", "dim")
         for flag in FLAGS:
             on_ = flag in self.state.flags
             append(out, f"[{'x' if on_ else ' '}] {FLAG_LABELS[flag]}  ", "bold yellow" if on_ else "dim")
         lines.update(out)
+        self._draw_note()
+
+    def _draw_note(self) -> None:
+        view = self.query_one("#note-view", Static)
+        note = " ".join(self.state.note.split())
+        if not note:
+            view.update("n: write a note")
+            return
+        room = view.content_region.width or 40
+        view.update(_lines("note: " + note, room, None if self.screen.size.height >= ROOMY else 2))
 
     def on_resize(self) -> None:
         self._redraw()
@@ -199,11 +253,15 @@ class RatingForm(Vertical, can_focus=True):
         if not self._undo:
             self.post_message(self.Refused("Nothing to undo on this answer."))
             return
-        self.state = self._undo.pop()
+        before, self.state = self.state, self._undo.pop()
         note = self.query_one("#note", Input)
         with note.prevent(Input.Changed):
             note.value = self.state.note
         self._changed()
+        what = [a.name for a in self.rubric.axes
+                if before.scores.get(a.id, 0) != self.state.scores.get(a.id, 0)]
+        what += ["flags"] * (before.flags != self.state.flags) + ["note"] * (before.note != self.state.note)
+        self.post_message(self.Told(f"Undone (z): {', '.join(what) or 'nothing changed'}."))
 
     def _changed(self) -> None:
         self._redraw()
@@ -221,6 +279,7 @@ class RatingForm(Vertical, can_focus=True):
             return
         self._remember()
         self.state.scores[axis.id] = float(value)
+        self.last_scored = axis.id
         self._advance()
         self._changed()
 
@@ -230,8 +289,13 @@ class RatingForm(Vertical, can_focus=True):
             self.post_message(self.Refused(f"{axis.name} is never 'not applicable': "
                                            f"give it a score {axis.low}-{axis.high}"))
             return
+        if axis.id in self.must_score:
+            self.post_message(self.Refused(f"{axis.name} is not N/A for this answer: "
+                                           f"{self.must_score[axis.id]} (v shows them)"))
+            return
         self._remember()
         self.state.scores[axis.id] = None
+        self.last_scored = axis.id
         self._advance()
         self._changed()
 
@@ -252,10 +316,16 @@ class RatingForm(Vertical, can_focus=True):
         self._remember()
         self.state.flags ^= {flag}
         self._changed()
+        key = self.flag_keys[flag]
+        done = "set" if flag in self.state.flags else "cleared"
+        self.post_message(self.Told(f"Flag {FLAG_LABELS[flag]!r} {done} ({key}: toggle, z: undo). "
+                                    "To write a note, press n first."))
 
     def action_note(self) -> None:
         note = self.query_one("#note", Input)
         note.can_focus = True
+        note.display = True
+        self.query_one("#note-view").display = False
         note.focus()
 
     def action_submit(self) -> None:
@@ -264,6 +334,9 @@ class RatingForm(Vertical, can_focus=True):
     def _leave_note(self) -> None:
         note = self.query_one("#note", Input)
         note.can_focus = False
+        note.display = False
+        self.query_one("#note-view").display = True
+        self._draw_note()
         self.focus()
 
     @on(Input.Changed, "#note")
@@ -279,9 +352,15 @@ class RatingForm(Vertical, can_focus=True):
         self._leave_note()
 
     def on_key(self, event: events.Key) -> None:
-        if event.key == "escape" and self.query_one("#note", Input).has_focus:
-            event.stop()
-            self._leave_note()
+        if self.query_one("#note", Input).has_focus:
+            if event.key == "escape":
+                event.stop()
+                self._leave_note()
+            return
+        # A letter no key is bound to: the rater is typing words (a note without n first).
+        if (event.is_printable and event.character and event.character.isalpha()
+                and event.key not in self.screen.active_bindings):
+            self.post_message(self.Told("Letters here are keys (flags, screens): press n to write a note."))
 
     def on_click(self, event: events.Click) -> None:
         """Clicking an axis row highlights it (the mouse works, but is never needed)."""

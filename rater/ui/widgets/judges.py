@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.widget import Widget
 from textual.widgets import Static
 
 from rater.panel import Panel
@@ -20,7 +21,9 @@ def _cell(axis: Axis, score: float | None, tied: bool = False) -> str:
     return axis.label(score)[: 2 if tied else 3] + ("*" if tied else "")
 
 
-def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool) -> Text:
+def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool, room: int = 0) -> Text:
+    """The judges' table and the highlighted axis's reasons; ``room``: the columns there are (0: few),
+    so axis names are cut only as far as the judges' columns need."""
     out = Text()
     if hidden:
         append(out, "Judges hidden (blind mode).\n", "bold")
@@ -31,7 +34,8 @@ def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool) -> T
         append(out, "No judge has scored this answer yet.", "dim")
         return out
     letters = {j: chr(ord("A") + i) for i, j in enumerate(panel.judges)}
-    width = 12
+    longest = max(len(a.name) for a in rubric.axes)
+    width = max(12, min(longest, room - 4 * len(panel.judges) - 8)) if room else 12  # 8: med, scrollbar
     append(out, "axis".ljust(width), "bold")
     for j in panel.judges:
         append(out, f" {letters[j]:>3}", "bold")
@@ -71,7 +75,8 @@ class JudgePanelView(Static):
     DEFAULT_CSS = "JudgePanelView { height: auto; }"
 
     def show(self, panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool) -> None:
-        self.update(panel_text(panel, rubric, focus_axis, hidden))
+        room = self.parent.content_region.width if isinstance(self.parent, Widget) else 0
+        self.update(panel_text(panel, rubric, focus_axis, hidden, room or self.size.width))
 
 
 def rubric_text(rubric: Rubric, axis_id: str) -> Text:
