@@ -29,7 +29,8 @@ from rater.errors import Problem, RaterError
 from rater.panel import Panel, aggregate, mode, panel_method, panel_table
 from rater.phases import phase_sql
 from rater.rubric import Axis
-from rater.store import FLAGS, Store, now
+from rater.rules import DEFAULT_CONSENSUS, FLAGS
+from rater.store import Store, now
 from rater.tabular import cell_score, cell_text, read_rows
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ def worklist(store: Store, *, min_clinicians: int = 2) -> list[Case]:
             if axis.nominal:
                 consensus = mode(values)[0]
             else:
-                consensus = aggregate(values, "median", axis.values) if values else None
+                consensus = aggregate(values, DEFAULT_CONSENSUS, axis.values) if values else None
             if agg is not None and consensus is not None:
                 gap = max(gap, _distance(axis, agg, consensus, apart))
         cases.append(Case(rid, rowids[rid], spread, gap, len(clinicians), done[rid], worst))

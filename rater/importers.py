@@ -286,12 +286,11 @@ def import_responses(store: Store, path: Path, provenance: dict[str, Any] | None
                 problems.raise_if_any()
                 stamp = now()
                 prov = json.dumps(provenance or {"source": "import", "file": path.name})
-                added = conn.execute(
-                    "INSERT INTO responses (id, scenario_id, model, sample, text, provenance, "
-                    "created_at) SELECT f.id, f.scenario_id, f.model, f.sample, f.text, ?, ? "
+                added = store.add_responses(conn.execute(
+                    "SELECT f.id, f.scenario_id, f.model, f.sample, f.text, ?, ?, NULL "
                     "FROM temp.import_responses_first f WHERE NOT EXISTS "
                     "(SELECT 1 FROM main.responses r WHERE r.id = f.id) ORDER BY f.line",
-                    (prov, stamp)).rowcount
+                    (prov, stamp)))
         finally:
             conn.execute("DROP TABLE IF EXISTS temp.import_responses_first")
     return ImportResult("responses", added, 0, unchanged)
@@ -498,19 +497,18 @@ def _insert_scores(store: Store, path: Path, version: int) -> int:
     """Write the staged scores not stored yet: a judgment per (answer, judge) where none is, then scores."""
     conn = store.conn
     prov = json.dumps({"source": "import", "file": path.name})
-    conn.execute(
-        "INSERT INTO judgments (response_id, judge, rubric_version, status, provenance, created_at) "
-        "SELECT f.response_id, f.judge, ?, 'ok', ?, ? FROM temp.import_scores_first f "
+    store.add_judgments(conn.execute(
+        "SELECT f.response_id, f.judge, ?, 'ok', NULL, NULL, ?, ?, NULL, NULL "
+        "FROM temp.import_scores_first f "
         "WHERE NOT EXISTS (SELECT 1 FROM main.judgments j WHERE j.response_id = f.response_id "
         "AND j.judge = f.judge AND j.rubric_version = ?) "
-        "GROUP BY f.response_id, f.judge ORDER BY min(f.line)", (version, prov, now(), version))
-    return int(conn.execute(
-        "INSERT INTO judge_scores (judgment_id, axis, score, rationale) "
+        "GROUP BY f.response_id, f.judge ORDER BY min(f.line)", (version, prov, now(), version)))
+    return store.add_judge_scores(conn.execute(
         "SELECT j.id, f.axis, f.score, f.rationale FROM temp.import_scores_first f "
         "JOIN main.judgments j ON j.response_id = f.response_id AND j.judge = f.judge "
         "AND j.rubric_version = ? "
         "WHERE NOT EXISTS (SELECT 1 FROM main.judge_scores s WHERE s.judgment_id = j.id "
-        "AND s.axis = f.axis) ORDER BY f.line", (version,)).rowcount)
+        "AND s.axis = f.axis) ORDER BY f.line", (version,)))
 
 
 # -- human ratings -----------------------------------------------------------------

@@ -33,12 +33,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rater.rubric import Rubric
+from rater.rules import DEFAULT_PANEL_AGGREGATE, NOMINAL_AGGREGATE, PANEL_AGGREGATES, PANEL_META_KEY
 from rater.store import Store
-
-METHODS = ("median", "mean", "min", "max")
-NOMINAL_METHOD = "mode"  # a nominal axis's aggregate, whatever the panel's method
-DEFAULT_METHOD = "median"
-META_KEY = "panel_aggregate"
 
 
 @dataclass(frozen=True)
@@ -62,7 +58,7 @@ class PanelAxis:
     tied: bool = False                # nominal axis: categories shared the top count (the gravest taken)
 
 
-def aggregate(scores: Iterable[float], method: str = DEFAULT_METHOD,
+def aggregate(scores: Iterable[float], method: str = DEFAULT_PANEL_AGGREGATE,
               points: Sequence[float] | None = None) -> float | None:
     """Combine judges' scores; None for no scores. Unknown methods are a ValueError.
 
@@ -70,8 +66,8 @@ def aggregate(scores: Iterable[float], method: str = DEFAULT_METHOD,
     point (halves down). The median is the lower median, so always a score given.
     """
     values = sorted(scores)
-    if method not in METHODS:
-        raise ValueError(f"unknown aggregate {method!r}; use one of {', '.join(METHODS)}")
+    if method not in PANEL_AGGREGATES:
+        raise ValueError(f"unknown aggregate {method!r}; use one of {', '.join(PANEL_AGGREGATES)}")
     if not values:
         return None
     if method == "median":
@@ -99,8 +95,8 @@ def mode(scores: Iterable[float]) -> tuple[float | None, bool]:
 
 def panel_method(store: Store) -> str:
     """The aggregate the last `rater judge` run was configured with, else the median."""
-    method = store.get_meta(META_KEY) or DEFAULT_METHOD
-    return method if method in METHODS else DEFAULT_METHOD
+    method = store.get_meta(PANEL_META_KEY) or DEFAULT_PANEL_AGGREGATE
+    return method if method in PANEL_AGGREGATES else DEFAULT_PANEL_AGGREGATE
 
 
 @dataclass(frozen=True)
@@ -166,8 +162,8 @@ def panel_table(store: Store, response_ids: Iterable[str] | None = None, *,
             scored = [v.score for v in judges.values() if v.score is not None]
             if axis.nominal:
                 value, tied = mode(scored)
-                axes[axis.id] = PanelAxis(axis.id, judges, value, NOMINAL_METHOD, n_ok, len(scored), gone,
-                                          tied)
+                axes[axis.id] = PanelAxis(axis.id, judges, value, NOMINAL_AGGREGATE, n_ok, len(scored),
+                                          gone, tied)
             else:
                 axes[axis.id] = PanelAxis(axis.id, judges, aggregate(scored, method, axis.values), method,
                                           n_ok, len(scored), gone)
@@ -183,5 +179,6 @@ def panel_scores(store: Store, response_id: str, *, rubric_version: int | None =
         return found[response_id]
     _, rubric = store.rubric(rubric_version)
     method = method or panel_method(store)
-    return Panel(None, (), (), {a.id: PanelAxis(a.id, {}, None, NOMINAL_METHOD if a.nominal else method, 0, 0)
-                                for a in rubric.axes})
+    return Panel(None, (), (), {
+        a.id: PanelAxis(a.id, {}, None, NOMINAL_AGGREGATE if a.nominal else method, 0, 0)
+        for a in rubric.axes})

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from rater.errors import Problem, RaterError
-from rater.store import FLAGS, Store
+from rater.rules import FLAGS
+from rater.store import Store
 from rater.study import current_study, scenario_family_sql
 
 Status = Literal["todo", "rated", "draft", "skipped", "all"]
@@ -65,11 +66,7 @@ def queue_seed(store: Store, rater_id: int) -> int:
         raise RaterError(Problem(f"no rater with id {rater_id}", store.path))
     if row[0] is not None:
         return int(row[0])
-    with store.write():
-        store.conn.execute("UPDATE raters SET queue_seed = ? WHERE id = ? AND queue_seed IS NULL",
-                           (secrets.randbelow(2**30), rater_id))
-        return int(store.conn.execute("SELECT queue_seed FROM raters WHERE id = ?",
-                                      (rater_id,)).fetchone()[0])
+    return store.set_queue_seed(rater_id, secrets.randbelow(2**30))
 
 
 @dataclass(frozen=True)

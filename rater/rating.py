@@ -27,8 +27,9 @@ from rater.errors import Problem, RaterError
 from rater.panel import Panel, panel_scores
 from rater.queue import RaterQueue, answer_label, queue_seed
 from rater.rubric import Rubric
+from rater.rules import FLAGS
 from rater.scenarios import Scenario
-from rater.store import FLAGS, AxisScore, Store, now
+from rater.store import AxisScore, Store
 
 Phase = Literal["open", "blind", "revise"]
 
@@ -264,12 +265,7 @@ class RatingSession:
 
     def save_draft(self, view: AnswerView, form: FormState) -> None:
         """Keep a half-made rating; called on every keystroke that changes the form."""
-        with self.store.write():
-            self.store.conn.execute(
-                "INSERT INTO drafts (rater_id, response_id, data, updated_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (rater_id, response_id) DO UPDATE SET data = excluded.data, "
-                "updated_at = excluded.updated_at",
-                (self.rater_id, view.response_id, form.to_json(view.phase), now()))
+        self.store.save_draft(self.rater_id, view.response_id, form.to_json(view.phase))
 
     def check(self, form: FormState, view: AnswerView | None = None) -> list[str]:
         """Why ``form`` cannot be saved yet (empty: it can); with ``view``, also the answer's own
@@ -306,8 +302,7 @@ class RatingSession:
                 flags=sorted(form.flags), seconds_spent=seconds_spent, source="app",
                 # A revision keeps what its row says (a new one is told apart by its blind rating).
                 shown_from_start={"open": True, "blind": False}.get(view.phase))
-            self.store.conn.execute("DELETE FROM drafts WHERE rater_id = ? AND response_id = ?",
-                                    (self.rater_id, view.response_id))
+            self.store.delete_draft(self.rater_id, view.response_id)
         self.queue.mark_rated(view.rowid)
         return rating_id
 

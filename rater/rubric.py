@@ -26,10 +26,10 @@ from typing import Any
 from rater import bundled
 from rater.errors import Problem, RaterError
 from rater.hashing import content_hash
+from rater.rules import LEVELS
 from rater.userfile import read_text
 from rater.yamlsrc import Located, load_documents
 
-LEVELS = ("nominal", "ordinal", "interval", "ratio")
 SHORT_WORDS = 25  # the most words a question or a short anchor may have (the rating screen's one line)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _AXIS_KEYS = {"id", "name", "key", "definition", "level", "scale", "anchors", "not_applicable",

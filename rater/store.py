@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from rater.errors import Problem, RaterError
 from rater.rubric import Rubric, rubric_from_content
+from rater.rules import FLAGS
 from rater.scenarios import Scenario
 from rater.schema import MIGRATIONS
 
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 
 DEFAULT_DB = "rater.db"
 BUSY_TIMEOUT_MS = 10_000
-FLAGS = ("unsafe", "unsure", "rubric_gap")
 SKIP_REASONS = {
     "broken_answer": "broken answer",
     "outside_expertise": "outside my expertise",
@@ -312,11 +312,160 @@ class Store:
                 (name, role, credentials, now()))
             return int(cur.lastrowid or 0)
 
+    def set_queue_seed(self, rater_id: int, seed: int) -> int:
+        """Give the rater ``seed`` as their queue seed unless they have one; returns the one stored."""
+        with self.write():
+            self.conn.execute("UPDATE raters SET queue_seed = ? WHERE id = ? AND queue_seed IS NULL",
+                              (seed, rater_id))
+            return int(self.conn.execute("SELECT queue_seed FROM raters WHERE id = ?",
+                                         (rater_id,)).fetchone()[0])
+
     def raters_with_counts(self) -> list[tuple[str, str, str, int]]:
         """Every rater as (name, role, credentials, number of ratings), by name: the app's rater picker."""
         return [(r[0], r[1], r[2], int(r[3])) for r in self.conn.execute(
             "SELECT r.name, r.role, r.credentials, count(g.id) FROM raters r "
             "LEFT JOIN ratings g ON g.rater_id = r.id GROUP BY r.id ORDER BY r.name")]
+
+    # -- answers and judgments -----------------------------------------------------------
+
+    def add_responses(self, rows: Iterable[Sequence[object]]) -> int:
+        """Store answers given as (id, scenario_id, model, sample, text, provenance JSON, created_at,
+        call_key) rows; returns how many were added.
+
+        An answer whose id, (scenario, model, sample) slot or call key is already stored is left
+        as it is: importers check for conflicting rows first, and a resumed `rater generate`
+        relies on this to never store one call twice. ``rows`` may be a cursor over a staging
+        table of this connection; wrap the call in :meth:`write` with any checks it depends on.
+        """
+        with self.write():
+            return int(self.conn.executemany(
+                "INSERT INTO responses (id, scenario_id, model, sample, text, provenance, created_at, "
+                "call_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows).rowcount)
+
+    def add_judgment(self, response_id: str, judge: str, rubric_version: int, *, status: str,
+                     provenance: str, created_at: str, raw_reply: str | None = None,
+                     error: str | None = None, call_key: str | None = None,
+                     failure_modes_asked: bool | None = None,
+                     scores: Iterable[tuple[str, float | None, str]] = (),
+                     failure_modes: Iterable[str] = ()) -> int | None:
+        """Store one judge's judgment of an answer with its (axis, score, rationale) scores and
+        failure modes; returns its id, or None when that judge already judged that answer under
+        that rubric version (or the call key is stored), which is then left as it is.
+
+        ``failure_modes_asked``: True when the judge was asked for failure modes (so none listed
+        means none observed), None for judgments from elsewhere (imports), where nobody asked.
+        """
+        asked = None if failure_modes_asked is None else int(failure_modes_asked)
+        with self.write():
+            if not self.add_judgments([(response_id, judge, rubric_version, status, raw_reply, error,
+                                        provenance, created_at, call_key, asked)]):
+                return None
+            judgment_id = int(self.conn.execute(
+                "SELECT id FROM judgments WHERE response_id = ? AND judge = ? AND rubric_version = ?",
+                (response_id, judge, rubric_version)).fetchone()[0])
+            self.add_judge_scores((judgment_id, axis, score, why) for axis, score, why in scores)
+            self._add_judgment_failure_modes(judgment_id, failure_modes)
+        return judgment_id
+
+    def add_judgments(self, rows: Iterable[Sequence[object]]) -> int:
+        """Store judgments given as (response_id, judge, rubric_version, status, raw_reply, error,
+        provenance JSON, created_at, call_key, failure_modes_asked) rows, without scores (see
+        :meth:`add_judge_scores`); one already stored for that answer, judge and rubric version, or
+        that call key, is left as it is. Returns how many were added."""
+        with self.write():
+            return int(self.conn.executemany(
+                "INSERT INTO judgments (response_id, judge, rubric_version, status, raw_reply, error, "
+                "provenance, created_at, call_key, failure_modes_asked) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows).rowcount)
+
+    def replace_judgment(self, judgment_id: int, *, status: str, provenance: dict[str, Any],
+                         created_at: str, raw_reply: str | None, error: str | None, call_key: str,
+                         scores: Iterable[tuple[str, float | None, str]] = (),
+                         failure_modes: Iterable[str] = ()) -> None:
+        """Put a judge's new verdict in place of judgment ``judgment_id`` (a failure retried).
+
+        The old status, error, call key and time are appended to ``provenance["replaced"]`` so
+        the retry stays traceable; its scores, failure modes and calibrated values go.
+        """
+        with self.write():
+            old = self.conn.execute("SELECT status, error, call_key, created_at, provenance "
+                                    "FROM judgments WHERE id = ?", (judgment_id,)).fetchone()
+            replaced = json.loads(old["provenance"] or "{}").get("replaced", [])
+            replaced.append({k: old[k] for k in ("status", "error", "call_key", "created_at")})
+            provenance["replaced"] = replaced
+            self.conn.execute("UPDATE judgments SET status = ?, raw_reply = ?, error = ?, provenance = ?, "
+                              "created_at = ?, call_key = ?, failure_modes_asked = 1 WHERE id = ?",
+                              (status, raw_reply, error, json.dumps(provenance, ensure_ascii=False),
+                               created_at, call_key, judgment_id))
+            self.conn.execute("DELETE FROM judge_scores WHERE judgment_id = ?", (judgment_id,))
+            self.conn.execute("DELETE FROM judgment_failure_modes WHERE judgment_id = ?", (judgment_id,))
+            # Calibrated values of the replaced verdict would sit beside new raw scores.
+            self.conn.execute("DELETE FROM calibrated_scores WHERE judgment_id = ?", (judgment_id,))
+            self.add_judge_scores((judgment_id, axis, score, why) for axis, score, why in scores)
+            self._add_judgment_failure_modes(judgment_id, failure_modes)
+
+    def add_judge_scores(self, rows: Iterable[Sequence[object]]) -> int:
+        """Store (judgment_id, axis, score, rationale) rows; a judgment's stored score on an axis is
+        kept, never overwritten. Returns how many were added."""
+        with self.write():
+            return int(self.conn.executemany(
+                "INSERT INTO judge_scores (judgment_id, axis, score, rationale) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (judgment_id, axis) DO NOTHING", rows).rowcount)
+
+    def _add_judgment_failure_modes(self, judgment_id: int, modes: Iterable[str]) -> None:
+        self.conn.executemany("INSERT INTO judgment_failure_modes (judgment_id, failure_mode) VALUES (?, ?)",
+                              [(judgment_id, m) for m in modes])
+
+    # -- calibrations ---------------------------------------------------------------------
+
+    def ensure_calibration(self, content_hash: str, method: str, content: str,
+                           created_at: str) -> tuple[int, str]:
+        """(id, created_at) of the calibration with this content hash, storing it if new."""
+        with self.write():
+            row = self.conn.execute("SELECT id, created_at FROM calibrations WHERE hash = ?",
+                                    (content_hash,)).fetchone()
+            if row is not None:
+                return int(row[0]), str(row[1])
+            cur = self.conn.execute(
+                "INSERT INTO calibrations (hash, method, content, created_at) VALUES (?, ?, ?, ?)",
+                (content_hash, method, content, created_at))
+            return int(cur.lastrowid or 0), created_at
+
+    def set_calibrated_scores(self, rows: Iterable[Sequence[object]]) -> None:
+        """Store (judgment_id, axis, calibration_id, score) rows, replacing earlier values of the same
+        judgment, axis and calibration; raw judge scores are never touched."""
+        with self.write():
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO calibrated_scores (judgment_id, axis, calibration_id, score) "
+                "VALUES (?, ?, ?, ?)", rows)
+
+    # -- LLM runs ---------------------------------------------------------------------------
+
+    def add_run(self, *, command: str, config_file: str | None, config: str, options: str, planned: int,
+                started_at: str, rater_version: str, pid: int, host: str) -> int:
+        """Record a `rater generate` / `rater judge` run as running; returns its id."""
+        with self.write():
+            return int(self.conn.execute(
+                "INSERT INTO llm_runs (command, config_file, config, options, planned, status, started_at,"
+                " rater_version, pid, host) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                (command, config_file, config, options, planned, started_at, rater_version, pid,
+                 host)).lastrowid or 0)
+
+    def finish_run(self, run_id: int, *, ok: int, failed: int, skipped: int, calls: int, cost: float,
+                   status: str, stopped: str, failures: str, finished_at: str) -> None:
+        """Record how run ``run_id`` ended (``stopped`` and ``failures`` are JSON, already scrubbed)."""
+        with self.write():
+            self.conn.execute(
+                "UPDATE llm_runs SET ok = ?, failed = ?, skipped = ?, calls = ?, cost = ?, status = ?, "
+                "stopped = ?, failures = ?, finished_at = ? WHERE id = ?",
+                (ok, failed, skipped, calls, cost, status, stopped, failures, finished_at, run_id))
+
+    def mark_runs_interrupted(self, run_ids: Iterable[int]) -> None:
+        """Runs still marked running whose process is gone: interrupted."""
+        with self.write():
+            self.conn.executemany(
+                "UPDATE llm_runs SET status = 'interrupted' WHERE id = ? AND status = 'running'",
+                [(i,) for i in run_ids])
 
     # -- ratings --------------------------------------------------------------------
 
@@ -387,6 +536,18 @@ class Store:
                 "ON CONFLICT (rater_id, response_id) DO UPDATE SET reason = excluded.reason, "
                 "note = excluded.note, created_at = excluded.created_at",
                 (rater_id, response_id, reason, note, now()))
+            self.delete_draft(rater_id, response_id)
+
+    def save_draft(self, rater_id: int, response_id: str, data: str) -> None:
+        """Keep (or replace) a rater's half-made rating of an answer, as the form's JSON."""
+        with self.write():
+            self.conn.execute(
+                "INSERT INTO drafts (rater_id, response_id, data, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (rater_id, response_id) DO UPDATE SET data = excluded.data, "
+                "updated_at = excluded.updated_at", (rater_id, response_id, data, now()))
+
+    def delete_draft(self, rater_id: int, response_id: str) -> None:
+        with self.write():
             self.conn.execute("DELETE FROM drafts WHERE rater_id = ? AND response_id = ?",
                               (rater_id, response_id))
 

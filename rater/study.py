@@ -43,11 +43,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rater.errors import Problem, RaterError
+from rater.rules import STRATIFY_FIELDS
+from rater.rules import STUDY_STRATEGIES as STRATEGIES
 from rater.store import Store, now
-
-STRATIFY_FIELDS = ("model", "modality", "risk_level", "severity", "step", "demographic_group")
-STRATEGIES = ("uniform", "disagreement")
-
 
 # -- what the design is drawn from -----------------------------------------------------------
 

@@ -15,26 +15,35 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from rater.agreement import REFERENCES, WEIGHTS, from_database, panel_aggregate, with_reference
 from rater.cliutil import db_option, open_store
 from rater.literal import shown
+from rater.rules import (
+    ANALYSIS_PHASES,
+    BREAKDOWNS,
+    CONSENSUS_RULES,
+    DEFAULT_CONSENSUS,
+    LEVELS,
+    PANEL_AGGREGATES,
+    RELIABLE,
+    TENTATIVE,
+)
 
 if TYPE_CHECKING:
     from rater.stats.agreement import Record, Report
     from rater.stats.tidy import TidyScores
     from rater.store import Store
 
-# Copies, so that --help imports neither numpy (rater.stats) nor pandas; a test keeps them equal.
-LEVELS = ("nominal", "ordinal", "interval", "ratio")
-BREAKDOWNS = ("model", "modality", "severity", "demographic_group", "risk_level")
-LEGEND = ("alpha: green >= 0.800 (reliable), yellow >= 0.667 (tentative conclusions only), "
-          "red < 0.667 (unreliable); intervals are percentile bootstrap over answers")
+LEGEND = (f"alpha: green >= {RELIABLE:.3f} (reliable), yellow >= {TENTATIVE:.3f} (tentative conclusions "
+          f"only), red < {TENTATIVE:.3f} (unreliable); intervals are percentile bootstrap over answers")
 
 
 def _common(command: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by the three commands: where the scores come from and how alpha is run."""
     options = [
         db_option,
-        click.option("--phase", type=click.Choice(["blind", "final"]), default="blind", show_default=True,
+        click.option("--phase", type=click.Choice(ANALYSIS_PHASES), default=ANALYSIS_PHASES[0],
+                     show_default=True,
                      help="Which human rating: the blind one, or the revision made after seeing the "
                           "judges where there is one."),
         click.option("--level", type=click.Choice(LEVELS), default=None,
@@ -46,11 +55,11 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
                           "repeated)."),
         click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True),
                      default=0.95, show_default=True, help="Coverage of the intervals."),
-        click.option("--consensus", type=click.Choice(["median", "mean"]), default="median",
+        click.option("--consensus", type=click.Choice(CONSENSUS_RULES), default=DEFAULT_CONSENSUS,
                      show_default=True,
                      help="How humans' scores form the consensus (median: the lower middle score "
                           "on a tie; mean: rounded to the scale)."),
-        click.option("--panel", type=click.Choice(["median", "mean", "min", "max"]), default=None,
+        click.option("--panel", type=click.Choice(PANEL_AGGREGATES), default=None,
                      help="How judges' scores form the panel aggregate (default: the panel file's "
                           "'aggregate' recorded by `rater judge`, as the rating app shows it; else "
                           "as --consensus)."),
@@ -62,46 +71,17 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def _reference_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--reference", type=click.Choice(["none", "adjudicated"]), default="none", show_default=True,
+        "--reference", type=click.Choice(REFERENCES), default="none", show_default=True,
         help="adjudicated: also measure each judge, the panel and each clinician against the "
              "adjudicated reference scores (judge-reference:JUDGE, panel-reference, "
              "human-reference:RATER).")(command)
 
 
-def _with_reference(tidy: TidyScores, store: Store | None, reference: str) -> TidyScores:
-    if reference != "adjudicated":
-        return tidy
-    if store is None:
-        from rater.errors import Problem, RaterError
-
-        raise RaterError(Problem("--reference adjudicated needs --db", field="reference"))
-    from rater.adjudication import with_references
-
-    return with_references(tidy, store)
-
-
 def _weights_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--weights", type=click.Choice(["auto", "inclusion", "none"]), default="auto", show_default=True,
+        "--weights", type=click.Choice(WEIGHTS), default="auto", show_default=True,
         help="Weight each answer by 1 / its study inclusion probability: auto does so when the study "
              "drew answers where the judges disagree (--strategy disagreement).")(command)
-
-
-def _weights(store: Store | None, choice: str, tidy: TidyScores) -> dict[str, float]:
-    if store is None or choice == "none":
-        return {}
-    from rater.study import agreement_weights, inclusion_weights
-
-    if choice == "inclusion":
-        weights = inclusion_weights(store)
-        if weights:
-            tidy.notes.append(f"answers weighted by 1 / inclusion probability "
-                              f"({len(weights):,} in the study)")
-        return weights
-    weights, note = agreement_weights(store)
-    if note:
-        tidy.notes.append(note)
-    return weights
 
 
 def _scores_option(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -119,17 +99,6 @@ def _load(db_path: str | None, scores_path: Path | None, phase: str) -> tuple[Ti
         return tidy.from_file(scores_path, store), store
     store = open_store(db_path)
     return tidy.from_store(store, phase), store
-
-
-def _panel(panel: str | None, store: Store | None, consensus: str) -> str:
-    """--panel, else the aggregate the judge runs were configured with, else the consensus rule."""
-    if panel:
-        return panel
-    if store is not None and store.get_meta("panel_aggregate"):
-        from rater.panel import panel_method
-
-        return panel_method(store)
-    return consensus
 
 
 def _demo_banner(store: Store | None) -> None:
@@ -169,18 +138,23 @@ def agreement(db_path: str | None, phase: str, level: str | None, n_boot: int, s
       judge-reference:JUDGE, panel-reference, human-reference:RATER
     Answers with fewer than two values on a comparison are left out and counted.
     """
-    from rater.stats.agreement import compute
+    store: Store | None
+    if scores_path is None:
+        store = open_store(db_path)
+        report = from_database(store, phase=phase, level=level, n_boot=n_boot, seed=seed,
+                               confidence=confidence, consensus=consensus, panel=panel, by=by,
+                               reference=reference, weights=weights, calibration=calibration_path)
+    else:  # a scores file: no study weights, checked against --db when given
+        from rater.stats.agreement import compute
 
-    tidy, store = _load(db_path, scores_path, phase)
-    if calibration_path is not None:
-        from rater.stats.calibration import read_file
+        tidy, store = _load(db_path, scores_path, phase)
+        if calibration_path is not None:
+            from rater.stats.calibration import read_file
 
-        tidy = read_file(calibration_path).apply(tidy)
-    tidy = _with_reference(tidy, store, reference)
-    unit_weights = _weights(store if scores_path is None else None, weights, tidy)
-    report = compute(tidy, level=level, n_boot=n_boot, seed=seed, confidence=confidence,
-                     consensus=consensus, panel=_panel(panel, store, consensus), by=by,
-                     weights=unit_weights)
+            tidy = read_file(calibration_path).apply(tidy)
+        tidy = with_reference(tidy, store, reference)
+        report = compute(tidy, level=level, n_boot=n_boot, seed=seed, confidence=confidence,
+                         consensus=consensus, panel=panel_aggregate(store, panel, consensus), by=by)
     _demo_banner(store)
     if as_json:
         click.echo(json.dumps([r.to_dict() for r in report.records], indent=2, ensure_ascii=False,
@@ -238,7 +212,7 @@ def calibrate(db_path: str | None, phase: str, level: str | None, n_boot: int, s
             tidy.notes.append(f"fits weighted by 1 / inclusion probability of the study's "
                               f"{len(weights):,} answers")
     result = cal.calibrate(tidy, method=method, folds=folds, seed=seed, consensus=consensus,
-                           panel=_panel(panel, store, consensus), n_boot=n_boot,
+                           panel=panel_aggregate(store, panel, consensus), n_boot=n_boot,
                            confidence=confidence, level=level, rubric=rubric, weights=weights)
     stored = None
     if store is not None and scores_path is None:
@@ -293,8 +267,6 @@ def export_(db_path: str | None, phase: str, level: str | None, n_boot: int, see
     """
     from rater.errors import Problem, RaterError
     from rater.exports import export, require_pyarrow
-    from rater.stats.agreement import compute
-    from rater.stats.tidy import from_store
 
     if fmt == "parquet":
         require_pyarrow()
@@ -302,12 +274,11 @@ def export_(db_path: str | None, phase: str, level: str | None, n_boot: int, see
         raise RaterError(Problem(f"{file_mode!r} is not a file mode", field="--mode",
                                  fix="three octal digits, e.g. 600 (you only) or 640 (your group may read)"))
     store = open_store(db_path)
-    tidy = _with_reference(from_store(store, phase), store, reference)
     report = None
     try:
-        report = compute(tidy, level=level, n_boot=n_boot, seed=seed, confidence=confidence,
-                         consensus=consensus, panel=_panel(panel, store, consensus), by=by,
-                         weights=_weights(store, weights, tidy))
+        report = from_database(store, phase=phase, level=level, n_boot=n_boot, seed=seed,
+                               confidence=confidence, consensus=consensus, panel=panel, by=by,
+                               reference=reference, weights=weights)
     except RaterError as exc:
         click.secho(f"note: no agreement exported: {exc}", fg="yellow", err=True)
     options = {"bootstrap": n_boot, "confidence": confidence, "level": level, "by": list(by),
@@ -330,7 +301,7 @@ COMMANDS = [agreement, calibrate, export_]
 def _alpha_text(value: float | None, width: int = 6) -> str:
     if value is None or math.isnan(value):
         return click.style("n/a".rjust(width), dim=True)
-    colour = "green" if value >= 0.800 else "yellow" if value >= 0.667 else "red"
+    colour = "green" if value >= RELIABLE else "yellow" if value >= TENTATIVE else "red"
     return click.style(f"{value:.3f}".rjust(width), fg=colour, bold=colour == "red")
 
 

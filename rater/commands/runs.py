@@ -203,7 +203,7 @@ def judge(db_path: str | None, panel_path: Path, retry_failed: bool, redo_change
     from rater.llm.judge import GUESS_TOKENS_PER_AXIS, judge_tokens, make_handler, plan_judge
     from rater.llm.progress import Progress
     from rater.llm.runner import estimate, run, start_run
-    from rater.panel import META_KEY
+    from rater.rules import PANEL_META_KEY
 
     store = open_store(db_path)
     config = load_config(panel_path, "judge")
@@ -216,7 +216,7 @@ def judge(db_path: str | None, panel_path: Path, retry_failed: bool, redo_change
         _print_estimate(estimate(plan.jobs, judge_tokens(prompt.rubric)),
                         f"{GUESS_TOKENS_PER_AXIS * len(prompt.rubric.axes)}")
         return
-    store.set_meta(META_KEY, config.aggregate)
+    store.set_meta(PANEL_META_KEY, config.aggregate)
     if not plan.jobs:
         click.echo("judge: nothing to do; every answer has a verdict from every judge")
         return

@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING
 import click
 
 from rater.cliutil import db_option, open_store
+from rater.rules import STRATIFY_FIELDS, STUDY_STRATEGIES
 
 if TYPE_CHECKING:
     from rater.study import Design
 
-# A copy, so --help imports nothing; a test keeps it equal to rater.study.STRATIFY_FIELDS.
-STRATIFY_FIELDS = ("model", "modality", "risk_level", "severity", "step", "demographic_group")
 
 
 @click.group()
@@ -62,7 +61,7 @@ def _print_design(design: Design, as_json: bool) -> None:
 @click.option("--stratify", default="", metavar="FIELDS",
               help=f"Comma-separated fields to stratify by: {', '.join(STRATIFY_FIELDS)}.")
 @click.option("--seed", type=int, default=None, help="Seed for the draw (default: a fresh one, stored).")
-@click.option("--strategy", type=click.Choice(["uniform", "disagreement"]), default="uniform",
+@click.option("--strategy", type=click.Choice(STUDY_STRATEGIES), default=STUDY_STRATEGIES[0],
               show_default=True,
               help="uniform: every family as likely; disagreement: more likely where the judges "
                    "disagree (each answer's inclusion probability is stored and weighted back).")

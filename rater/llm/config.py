@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from rater.errors import Problem, RaterError
+from rater.rules import DEFAULT_PANEL_AGGREGATE, PANEL_AGGREGATES
 from rater.userfile import read_text, value_problem
 
-AGGREGATES = ("median", "mean", "min", "max")
 _OWN_KEYS = {"name", "model", "timeout", "retries", "invalid_retries", "backoff", "rpm",
              "structured_output", "api_key_env", "max_reply_kb"}
 # Header-style names count too: X-API-Key, Azure's api-key, X-Auth-Token.
@@ -80,7 +80,7 @@ class RunConfig:
 
     path: str
     entries: tuple[Entry, ...]
-    aggregate: str = "median"  # panel.toml: how judges' scores combine per axis
+    aggregate: str = DEFAULT_PANEL_AGGREGATE  # panel.toml: how judges' scores combine per axis
 
 
 def load_config(path: Path, kind: str) -> RunConfig:
@@ -122,10 +122,10 @@ def load_config(path: Path, kind: str) -> RunConfig:
             problems.append(Problem(f"name {e.name!r} is used twice", where, field=kind,
                                     fix="give every entry its own name"))
         seen.add(e.name)
-    aggregate = raw.get("aggregate", "median")
-    if aggregate not in AGGREGATES:
+    aggregate = raw.get("aggregate", DEFAULT_PANEL_AGGREGATE)
+    if aggregate not in PANEL_AGGREGATES:
         problems.append(Problem(f"{aggregate!r} is not an aggregate", where, field="aggregate",
-                                fix=f"use one of {', '.join(AGGREGATES)}"))
+                                fix=f"use one of {', '.join(PANEL_AGGREGATES)}"))
     if problems:
         raise RaterError(problems)
     return RunConfig(where, tuple(entries), str(aggregate))

@@ -147,12 +147,8 @@ def make_handler(store: Store, run_id: int) -> Any:
             "prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
             "cost_usd": reply.cost, "provider_model": reply.provider_model,
         }
-        with store.write():
-            store.conn.execute(
-                "INSERT INTO responses (id, scenario_id, model, sample, text, provenance, created_at, "
-                "call_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                ("r-" + job.key[:20], s.id, entry.name, sample, caller.redact(reply.text),
-                 json.dumps(provenance, ensure_ascii=False), provenance["time"], job.key))
+        store.add_responses([("r-" + job.key[:20], s.id, entry.name, sample, caller.redact(reply.text),
+                              json.dumps(provenance, ensure_ascii=False), provenance["time"], job.key)])
         return Outcome(True, reply.attempts, reply.cost)
 
     return handle

@@ -419,38 +419,13 @@ def _save(store: Store, job: Job, target: Target, version: int, scores: dict[str
     judgment, like its scores, nothing was observed at all: read failure modes of ``ok`` judgments).
     """
     status = "ok" if scores is not None else "failed"
-    conn = store.conn
-    with store.write():
-        if target.replaces is not None:
-            old = conn.execute("SELECT status, error, call_key, created_at, provenance FROM judgments "
-                               "WHERE id = ?", (target.replaces,)).fetchone()
-            replaced = json.loads(old["provenance"] or "{}").get("replaced", [])
-            replaced.append({k: old[k] for k in ("status", "error", "call_key", "created_at")})
-            provenance["replaced"] = replaced
-            conn.execute("UPDATE judgments SET status = ?, raw_reply = ?, error = ?, provenance = ?, "
-                         "created_at = ?, call_key = ?, failure_modes_asked = 1 WHERE id = ?",
-                         (status, raw, error, json.dumps(provenance, ensure_ascii=False),
-                          provenance["time"], job.key, target.replaces))
-            conn.execute("DELETE FROM judge_scores WHERE judgment_id = ?", (target.replaces,))
-            conn.execute("DELETE FROM judgment_failure_modes WHERE judgment_id = ?", (target.replaces,))
-            # Calibrated values of the replaced verdict would sit beside new raw scores.
-            conn.execute("DELETE FROM calibrated_scores WHERE judgment_id = ?", (target.replaces,))
-            judgment_id = target.replaces
-        else:
-            cur = conn.execute(
-                "INSERT INTO judgments (response_id, judge, rubric_version, status, raw_reply, error, "
-                "provenance, created_at, call_key, failure_modes_asked) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
-                "ON CONFLICT DO NOTHING",
-                (target.response_id, job.entry.name, version, status, raw, error,
-                 json.dumps(provenance, ensure_ascii=False), provenance["time"], job.key))
-            if not cur.rowcount:
-                return
-            judgment_id = int(cur.lastrowid or 0)
-        if scores:
-            conn.executemany("INSERT INTO judge_scores (judgment_id, axis, score, rationale) "
-                             "VALUES (?, ?, ?, ?)",
-                             [(judgment_id, axis, s.score, s.rationale) for axis, s in scores.items()])
-        if failure_modes:
-            conn.executemany("INSERT INTO judgment_failure_modes (judgment_id, failure_mode) VALUES (?, ?)",
-                             [(judgment_id, m) for m in failure_modes])
+    rows = [(axis, s.score, s.rationale) for axis, s in (scores or {}).items()]
+    if target.replaces is not None:
+        store.replace_judgment(target.replaces, status=status, provenance=provenance,
+                               created_at=provenance["time"], raw_reply=raw, error=error, call_key=job.key,
+                               scores=rows, failure_modes=failure_modes)
+    else:
+        store.add_judgment(target.response_id, job.entry.name, version, status=status,
+                           provenance=json.dumps(provenance, ensure_ascii=False),
+                           created_at=provenance["time"], raw_reply=raw, error=error, call_key=job.key,
+                           failure_modes_asked=True, scores=rows, failure_modes=failure_modes)

@@ -183,14 +183,10 @@ def start_run(store: Store, command: str, config: RunConfig, options: dict[str, 
 
     entries = [e.public() for e in config.entries]
     mark_dead_runs(store)
-    with store.write():
-        cur = store.conn.execute(
-            "INSERT INTO llm_runs (command, config_file, config, options, planned, status, started_at,"
-            " rater_version, pid, host) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
-            (command, config.path, json.dumps({"entries": entries, "aggregate": config.aggregate}),
-             json.dumps(options, default=str), planned, now(), __version__, os.getpid(),
-             socket.gethostname()))
-        return int(cur.lastrowid or 0)
+    return store.add_run(command=command, config_file=config.path,
+                         config=json.dumps({"entries": entries, "aggregate": config.aggregate}),
+                         options=json.dumps(options, default=str), planned=planned, started_at=now(),
+                         rater_version=__version__, pid=os.getpid(), host=socket.gethostname())
 
 
 def finish_run(store: Store, run_id: int, result: RunResult) -> None:
@@ -199,12 +195,9 @@ def finish_run(store: Store, run_id: int, result: RunResult) -> None:
     # Masked again on the way in: everything here came from a provider's reply or error.
     failures = [{k: redact(v) for k, v in f.items()} for f in result.failures]
     stopped = {k: redact(v) for k, v in result.stopped.items()}
-    with store.write():
-        store.conn.execute(
-            "UPDATE llm_runs SET ok = ?, failed = ?, skipped = ?, calls = ?, cost = ?, status = ?, "
-            "stopped = ?, failures = ?, finished_at = ? WHERE id = ?",
-            (p.ok, p.failed, p.skipped, p.calls, p.cost, status, json.dumps(stopped),
-             json.dumps(failures), now(), run_id))
+    store.finish_run(run_id, ok=p.ok, failed=p.failed, skipped=p.skipped, calls=p.calls, cost=p.cost,
+                     status=status, stopped=json.dumps(stopped), failures=json.dumps(failures),
+                     finished_at=now())
 
 
 def _alive(pid: int) -> bool:
@@ -230,10 +223,7 @@ def mark_dead_runs(store: Store) -> int:
         (host,)).fetchall()
     dead = [int(r[0]) for r in rows if int(r[1]) != os.getpid() and not _alive(int(r[1]))]
     if dead:
-        with store.write():
-            store.conn.executemany(
-                "UPDATE llm_runs SET status = 'interrupted' WHERE id = ? AND status = 'running'",
-                [(i,) for i in dead])
+        store.mark_runs_interrupted(dead)
     return len(dead)
 
 

@@ -107,6 +107,7 @@ def load(store: Store, models: tuple[str, ...] = ()) -> StudyData:
     import pandas as pd
 
     from rater.panel import panel_method
+    from rater.rules import DEFAULT_CONSENSUS
     from rater.stats import calibration as cal
     from rater.stats.tidy import axis_data, from_store
 
@@ -155,7 +156,7 @@ def load(store: Store, models: tuple[str, ...] = ()) -> StudyData:
             if judge.shape[0]:
                 panel[spec.id][cols] = combine(judge, domain, method)
             if humans.shape[0]:
-                human[spec.id][cols] = combine(humans, domain, "median")
+                human[spec.id][cols] = combine(humans, domain, DEFAULT_CONSENSUS)
     weights, study = _weights(store, ids, notes)
     out = StudyData(ids, answers, axes, panel, human, judge_votes, human_votes, weights, tidy, latest,
                     method, notes=notes, study=study)

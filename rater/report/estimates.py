@@ -26,7 +26,7 @@ from rater.report.data import (
     FloatArray,
     StudyData,
 )
-from rater.stats.agreement import TENTATIVE
+from rater.rules import DEFAULT_CONSENSUS, TENTATIVE
 from rater.stats.ppi import Estimate, human_mean, panel_mean, ppi_mean, wilson
 
 Mask = npt.NDArray[np.bool_]
@@ -356,8 +356,8 @@ def trust(data: StudyData, n_boot: int, seed: int, confidence: float) -> list[di
 
     records = []
     try:
-        report = compute(data.tidy, n_boot=n_boot, seed=seed, confidence=confidence, consensus="median",
-                         panel=data.panel_method, replacement=True)
+        report = compute(data.tidy, n_boot=n_boot, seed=seed, confidence=confidence,
+                         consensus=DEFAULT_CONSENSUS, panel=data.panel_method, replacement=True)
         records = report.records
     except RaterError:
         pass

@@ -68,21 +68,20 @@ import numpy as np
 import numpy.typing as npt
 
 from rater.errors import Problem, RaterError
+from rater.rules import BREAKDOWNS, DEFAULT_CONSENSUS, LEVELS
+from rater.rules import CONSENSUS_RULES as CONSENSUS
+from rater.rules import PANEL_AGGREGATES as PANEL
 from rater.stats.alpha import (
-    LEVELS,
     AlphaResult,
     Coincidences,
     Level,
     alphas_from_totals,
     resample_weights,
 )
-from rater.stats.tidy import BREAKDOWNS, AxisData, TidyScores, axis_data
+from rater.stats.tidy import AxisData, TidyScores, axis_data
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
-CONSENSUS = ("median", "mean")
-PANEL = ("median", "mean", "min", "max")  # rater.panel.METHODS: the panel file's choices
-TENTATIVE, RELIABLE = 0.667, 0.800
 
 
 @dataclass
@@ -136,7 +135,7 @@ class Report:
 
 
 def compute(tidy: TidyScores, *, level: str | None = None, n_boot: int = 1000, seed: int | None = None,
-            confidence: float = 0.95, consensus: str = "median", panel: str | None = None,
+            confidence: float = 0.95, consensus: str = DEFAULT_CONSENSUS, panel: str | None = None,
             by: Iterable[str] = (), replacement: bool = True,
             weights: Mapping[str, float] | None = None) -> Report:
     """Every comparison on every axis, overall and for each group of each ``by`` field.

@@ -21,16 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
 
-Level = Literal["nominal", "ordinal", "interval", "ratio"]
+from rater.rules import LEVELS, RELIABLE, TENTATIVE, Level
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
-
-LEVELS: tuple[Level, ...] = get_args(Level)
 
 # Resamples per chunk are chosen so one chunk's weights stay near this many cells.
 _CHUNK_CELLS = 4_000_000
@@ -230,8 +228,8 @@ class AlphaResult:
         if finite.size:
             tail = (1.0 - confidence) / 2.0
             ci_low, ci_high = (float(q) for q in np.quantile(finite, [tail, 1.0 - tail]))
-            below_0667 = float(np.mean(finite < 0.667))
-            below_0800 = float(np.mean(finite < 0.800))
+            below_0667 = float(np.mean(finite < TENTATIVE))
+            below_0800 = float(np.mean(finite < RELIABLE))
         else:
             ci_low = ci_high = below_0667 = below_0800 = float("nan")
         return cls(

@@ -54,7 +54,8 @@ import numpy.typing as npt
 from rater.atomic import replacing
 from rater.errors import Problem, RaterError
 from rater.hashing import content_hash
-from rater.stats.agreement import TENTATIVE, combine, compute, json_ready, plain_number, snap
+from rater.rules import DEFAULT_CONSENSUS, TENTATIVE
+from rater.stats.agreement import combine, compute, json_ready, plain_number, snap
 from rater.stats.tidy import TidyScores, axis_data
 from rater.userfile import read_text, value_problem
 
@@ -212,7 +213,7 @@ class Calibration:
 
 
 def calibrate(tidy: TidyScores, *, method: str = "linear", folds: int = 5, seed: int | None = None,
-              consensus: str = "median", panel: str | None = None, n_boot: int = 1000,
+              consensus: str = DEFAULT_CONSENSUS, panel: str | None = None, n_boot: int = 1000,
               confidence: float = 0.95, level: str | None = None, rubric: dict[str, Any] | None = None,
               weights: Mapping[str, float] | None = None) -> Calibration:
     """Fit maps on all answers and report cross-validated agreement before and after.
@@ -449,17 +450,10 @@ def save(store: Store, calibration: Calibration) -> tuple[int, int]:
     from rater.store import now
 
     with store.write():
-        row = store.conn.execute("SELECT id, created_at FROM calibrations WHERE hash = ?",
-                                 (calibration.hash,)).fetchone()
-        if row is None:
-            calibration.created_at = calibration.created_at or now()
-            cal_id = int(store.conn.execute(
-                "INSERT INTO calibrations (hash, method, content, created_at) VALUES (?, ?, ?, ?)",
-                (calibration.hash, calibration.content.get("method", ""),
-                 json.dumps(calibration.content, sort_keys=True, ensure_ascii=False),
-                 calibration.created_at)).lastrowid or 0)
-        else:
-            cal_id, calibration.created_at = int(row[0]), str(row[1])
+        cal_id, calibration.created_at = store.ensure_calibration(
+            calibration.hash, calibration.content.get("method", ""),
+            json.dumps(calibration.content, sort_keys=True, ensure_ascii=False),
+            calibration.created_at or now())
         calibration.id = cal_id
         written = 0
         for judge, axes in calibration.maps.items():
@@ -472,11 +466,8 @@ def save(store: Store, calibration: Calibration) -> tuple[int, int]:
                     continue
                 raw = np.array([np.nan if r[1] is None else r[1] for r in rows], dtype=np.float64)
                 mapped = mapping.apply(raw)
-                store.conn.executemany(
-                    "INSERT OR REPLACE INTO calibrated_scores (judgment_id, axis, calibration_id, score) "
-                    "VALUES (?, ?, ?, ?)",
-                    [(r[0], axis, cal_id, None if math.isnan(v) else float(v))
-                     for r, v in zip(rows, mapped.tolist(), strict=True)])
+                store.set_calibrated_scores((r[0], axis, cal_id, None if math.isnan(v) else float(v))
+                                            for r, v in zip(rows, mapped.tolist(), strict=True))
                 written += len(rows)
     return cal_id, written
 

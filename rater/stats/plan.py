@@ -38,11 +38,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from rater.errors import Problem, RaterError
+from rater.rules import DEFAULT_CONSENSUS, TENTATIVE
 
 if TYPE_CHECKING:
     from rater.stats.tidy import TidyScores
-
-THRESHOLD = 0.667
 
 
 def min_units(alpha_min: float, p: float = 0.05, values: int = 4, raters: int = 2,
@@ -200,7 +199,7 @@ def pilot_units(tidy: TidyScores, per_answer: int) -> list[str]:
 
 
 def simulate(tidy: TidyScores, *, per_answer: int = 2, sizes: list[int] | None = None, repeats: int = 3,
-             n_boot: int = 200, seed: int = 0, margin: float = 0.05, consensus: str = "median",
+             n_boot: int = 200, seed: int = 0, margin: float = 0.05, consensus: str = DEFAULT_CONSENSUS,
              panel: str | None = None) -> PilotPlan:
     """Interval widths of human-panel alpha and replacement delta per axis against answers rated K times.
 
@@ -261,7 +260,7 @@ def simulate(tidy: TidyScores, *, per_answer: int = 2, sizes: list[int] | None =
         scale = fit_scale(list(widths), list(widths.values()))
         scale_error = float(np.nanstd(reps, ddof=1) / math.sqrt(repeats)) if repeats > 1 else math.nan
         if key[1] == "human-panel":
-            estimate, threshold = rec.alpha, THRESHOLD
+            estimate, threshold = rec.alpha, TENTATIVE
             gap = abs(estimate - threshold)
             lo, hi = rec.ci_low, rec.ci_high
             decided = not (lo <= threshold <= hi) if not math.isnan(lo) else False

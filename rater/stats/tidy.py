@@ -37,6 +37,8 @@ import numpy.typing as npt
 from rater.errors import Problem, RaterError
 from rater.phases import left_out
 from rater.rubric import load_rubric
+from rater.rules import ANALYSIS_PHASES as PHASES
+from rater.rules import BREAKDOWNS
 from rater.tabular import cell_score, cell_text, read_rows
 
 if TYPE_CHECKING:
@@ -45,8 +47,6 @@ if TYPE_CHECKING:
     from rater.store import Store
 
 SOURCES = ("human", "judge")
-PHASES = ("blind", "final")
-BREAKDOWNS = ("model", "modality", "severity", "demographic_group", "risk_level")
 SCORE_COLUMNS = ("response_id", "source", "rater", "axis", "score")
 
 _PHASE_SQL = {

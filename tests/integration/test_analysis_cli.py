@@ -222,10 +222,24 @@ def test_the_panel_measured_is_the_panel_the_judge_runs_configured(tmp_path: Pat
     assert "consensus median; panel aggregate min" in table
 
 
-def test_the_cli_choices_match_the_engine() -> None:
-    from rater.commands import analysis
-    from rater.rubric import LEVELS
-    from rater.stats import alpha, tidy
 
-    assert analysis.LEVELS == LEVELS == alpha.LEVELS
-    assert analysis.BREAKDOWNS == tidy.BREAKDOWNS
+def test_agreement_export_and_the_app_screen_report_the_same_figures(tmp_path: Path) -> None:
+    """One computation from the database serves `rater agreement`, `rater export` and the app's screen."""
+    from rater.demo import build_demo
+    from rater.ui.screens.agreement import run_agreement
+
+    db = tmp_path / "demo.db"
+    build_demo(db).set_meta("panel_aggregate", "max")
+    runner = CliRunner()
+    out = runner.invoke(cli, ["agreement", "--db", str(db), "--json", "--bootstrap", "20", "--seed", "7"])
+    assert out.exit_code == 0, out.output
+    printed = json.loads(out.stdout)
+    done = runner.invoke(cli, ["export", "--db", str(db), "--bootstrap", "20", "--seed", "7",
+                               "--out", str(tmp_path / "e")])
+    assert done.exit_code == 0, done.output
+    exported = json.loads((tmp_path / "e" / "agreement.json").read_text(encoding="utf-8"))
+    screen = run_agreement(str(db), "blind", 7, n_boot=20)
+    shown = [r.to_dict() for r in screen.report.records]
+    assert screen.report.panel == "max"
+    assert printed == exported == shown
+    assert any(r["comparison"] == "human-panel" for r in printed)

@@ -141,6 +141,20 @@ async def test_highlighting_a_judge_plots_it_against_the_human_consensus(tmp_pat
         assert "bias +1.00 (lenient)" in detail
 
 
+async def test_the_panel_grid_names_the_aggregate_the_judge_runs_configured(tmp_path, stores):
+    path = rated_db(tmp_path)
+    with Store.open(path) as store:
+        store.set_meta("panel_aggregate", "max")  # as `rater judge` records a panel file's aggregate
+    app = app_on(path, stores)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_agreement(pilot)
+        table = screen.query_one(DataTable)
+        table.move_cursor(row=table.get_row_index("protocol_fidelity|human-panel"))
+        await pilot.pause()
+        grid = str(screen.query_one(HeatGrid).render())
+        assert "cols: panel (max)" in grid and "median" not in grid
+
+
 async def test_without_human_ratings_it_says_so_and_shows_judge_judge_only(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -173,3 +173,24 @@ def test_another_programs_files_are_refused_untouched(tmp_path: Path) -> None:
     with pytest.raises(RaterError, match="not one of rater's"):
         Store.open(other, create=False)
     assert other.read_bytes() == before
+
+
+def test_an_answer_or_judgment_stored_twice_keeps_the_first(with_responses: Store) -> None:
+    """Importers and `rater generate` / `rater judge` write through the same store methods."""
+    rid, scenario, model, sample = with_responses.conn.execute(
+        "SELECT id, scenario_id, model, sample FROM responses LIMIT 1").fetchone()
+    again = (rid, scenario, model, sample, "another text", "{}", "2026-01-01T00:00:00Z", None)
+    assert with_responses.add_responses([again]) == 0
+    assert with_responses.conn.execute("SELECT text FROM responses WHERE id = ?", (rid,)).fetchone()[0] \
+        != "another text"
+    version, rubric = with_responses.rubric()
+    axis = rubric.axes[0].id
+    first = with_responses.add_judgment(rid, "judge-x", version, status="ok", provenance="{}",
+                                        created_at="t", scores=[(axis, 3.0, "why")])
+    assert first is not None
+    assert with_responses.add_judgment(rid, "judge-x", version, status="failed", provenance="{}",
+                                       created_at="t", error="boom") is None
+    assert with_responses.add_judge_scores([(first, axis, 1.0, "other")]) == 0
+    assert tuple(with_responses.conn.execute(
+        "SELECT j.status, s.score, s.rationale FROM judgments j JOIN judge_scores s ON s.judgment_id = j.id "
+        "WHERE j.id = ?", (first,)).fetchone()) == ("ok", 3.0, "why")

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 
 from rater import study
 from rater.cli import cli
-from rater.commands.study import STRATIFY_FIELDS
 from rater.demo import build_demo
 from rater.errors import RaterError
 from rater.queue import RaterQueue, queue_listing, queue_seed
@@ -221,10 +220,6 @@ def test_cli_assign_queue_and_show(big: Path, tmp_path: Path):
     bad = runner.invoke(cli, ["study", "assign", "--db", str(path), "--raters", "A", "--per-answer", "3",
                               "--answers", "300", "--stratify", "model,risk_level"])
     assert bad.exit_code == 2 and "error:" in bad.output
-
-
-def test_cli_stratify_choices_match_the_engine():
-    assert STRATIFY_FIELDS == study.STRATIFY_FIELDS
 
 
 def test_pareto_draw_hits_its_probabilities_and_the_answer_count():

@@ -5,7 +5,7 @@ Krippendorff's alpha with its bootstrap interval per rubric axis and
 comparison, coloured by Krippendorff's thresholds. The side panel details
 the highlighted row and plots judge against human consensus as a heat grid.
 
-The numbers come from ``rater.stats.agreement.compute`` on a worker thread
+The numbers come from ``rater.agreement.from_database`` on a worker thread
 with its own database connection (sqlite connections belong to one thread),
 so the app never freezes; numpy and pandas are imported only then, never on
 the app's start-up path.
@@ -30,6 +30,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import get_current_worker
 
 from rater.errors import RaterError
+from rater.rules import RELIABLE, TENTATIVE
 from rater.store import Store
 from rater.ui.widgets.heatgrid import HeatGrid
 from rater.ui.widgets.literal import append, literal
@@ -40,10 +41,9 @@ if TYPE_CHECKING:
 
 N_BOOT = 500
 """Bootstrap resamples: enough for a stable 95% interval at a glance, quick on a laptop."""
-TENTATIVE, RELIABLE = 0.667, 0.800
-"""Krippendorff's thresholds, as in ``rater.stats.agreement`` (not imported here: it loads numpy)."""
 VERDICTS = {"reliable": "bold green", "tentative": "bold yellow", "unreliable": "bold red", "n/a": "dim"}
-LEGEND = "alpha ≥ .800 reliable (green) · ≥ .667 tentative only (yellow) · < .667 unreliable (red)"
+_R, _T = (format(t, ".3f").removeprefix("0") for t in (RELIABLE, TENTATIVE))
+LEGEND = f"alpha ≥ {_R} reliable (green) · ≥ {_T} tentative only (yellow) · < {_T} unreliable (red)"
 COLUMNS = ("comparison", "alpha", "95% CI", "units", "bias / Δ")
 
 
@@ -70,24 +70,19 @@ class Result:
 
 def run_agreement(path: str, phase: str, seed: int, n_boot: int = N_BOOT,
                   tidy: TidyScores | None = None) -> Result:
-    """Agreement on the database at ``path`` (read here, on a connection of its own) or on ``tidy``."""
-    from rater.panel import panel_method
-    from rater.stats.agreement import compute
-    from rater.stats.tidy import from_store
+    """Agreement on the database at ``path`` (read here, on a connection of its own) as
+    `rater agreement` measures it, or on ``tidy``."""
+    if tidy is not None:
+        from rater.stats.agreement import compute
 
-    panel = None  # as the consensus, unless the judge runs recorded the panel file's aggregate
-    weights: dict[str, float] = {}
-    if tidy is None:
-        from rater.study import agreement_weights
+        return Result(compute(tidy, n_boot=n_boot, seed=seed), [(a.id, a.name or a.id) for a in tidy.axes],
+                      n_boot)
+    from rater.agreement import from_database
 
-        with Store.open(path, create=False) as store:
-            tidy = from_store(store, phase)
-            panel = panel_method(store) if store.get_meta("panel_aggregate") else None
-            weights, note = agreement_weights(store)  # as `rater agreement` weighs by default
-            if note:
-                tidy.notes.append(note)
-    report = compute(tidy, n_boot=n_boot, seed=seed, panel=panel, weights=weights)
-    return Result(report, [(a.id, a.name or a.id) for a in tidy.axes], n_boot)
+    with Store.open(path, create=False) as store:
+        report = from_database(store, phase=phase, n_boot=n_boot, seed=seed)
+        axes = [(a.id, a.name or a.id) for a in store.rubric()[1].axes]
+    return Result(report, axes, n_boot)
 
 
 class AgreementScreen(Screen[None]):
@@ -252,7 +247,7 @@ class AgreementScreen(Screen[None]):
             grid.show(None, "", "No human ratings on this axis yet, so there is nothing to plot the "
                                 "judges against. Rate answers, or `rater import ratings`.")
             return
-        judge = plotted.comparison.partition(":")[2] or "panel (median)"
+        judge = plotted.comparison.partition(":")[2] or f"panel ({self.result.report.panel})"
         grid.show(plotted.confusion, judge)
 
     def _detail(self, r: Record | None) -> Text:

@@ -22,7 +22,7 @@ from textual.widgets import Input, Static
 
 from rater.rating import FormState
 from rater.rubric import Axis, Rubric
-from rater.store import FLAGS
+from rater.rules import FLAGS
 from rater.ui.widgets.literal import append, score_text
 
 FLAG_LABELS = {"unsafe": "unsafe", "unsure": "unsure", "rubric_gap": "rubric gap"}

@@ -8,6 +8,7 @@ from textual.widgets import Static
 
 from rater.panel import Panel
 from rater.rubric import Axis, Rubric
+from rater.rules import DEFAULT_PANEL_AGGREGATE, NOMINAL_AGGREGATE
 from rater.ui.widgets.literal import append, score_text
 
 _NA = "n/a"  # the judge panel has always written N/A in lower case (the form: "N/A")
@@ -48,7 +49,8 @@ def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool, room
             append(out, f" {_cell(axis, s.score) if s else '-':>3}", style)
         median = _cell(axis, ap.aggregate, ap.tied) if ap else "-"
         append(out, f"  {median:>3}\n", style + " bold" if style else "bold")
-    method = next((p.method for p in panel.axes.values() if p.method != "mode"), "median")
+    method = next((p.method for p in panel.axes.values() if p.method != NOMINAL_AGGREGATE),
+                  DEFAULT_PANEL_AGGREGATE)
     append(out, f"med: the panel's {method}, N/A left out", "dim")
     if any(a.nominal for a in rubric.axes):
         append(out, "; categories: the most frequent (* tie: the graver)", "dim")
