@@ -22,6 +22,7 @@ from textual.widgets._footer import FooterKey
 
 from rater.ui.app import RaterApp, binding_ids
 from rater.ui.settings import load_settings
+from rater.ui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -86,7 +87,8 @@ class ServedApp(RaterApp):
     def _served_footer(self, screen: Screen[Any]) -> None:
         async def swap() -> None:
             for footer in screen.query(Footer):
-                if not isinstance(footer, ServedFooter):
+                # The rating screen's KeyFooter already ranks help and End session first and fits the width.
+                if not isinstance(footer, ServedFooter | KeyFooter):
                     await footer.remove()
                     await screen.mount(ServedFooter())
                     screen.refresh_bindings()   # a footer draws its keys when the bindings are announced
