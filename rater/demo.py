@@ -1,4 +1,4 @@
-"""The demo database: the demo's scenarios plus handwritten, illustrative answers, judge scores and ratings.
+"""The demo database: the bundled scenarios plus handwritten, illustrative answers, judge scores and ratings.
 
 The demo answers, judge scores and the ratings of three made-up clinicians
 (``demo-clinician-1`` to ``-3``) were written by hand to show what rater does;
@@ -40,19 +40,32 @@ def build_demo(path: Path) -> Store:
     store = Store.open(path)
     store.set_meta("demo", "illustrative")
     store.ensure_rubric(load_rubric())
+    import_scenarios(store, bundled.scenario_paths())
     demo = bundled.demo_dir()
-    # The illustrative answers answer the earlier 89-scenario set, kept for the demo alone
-    # (demo/scenarios/) until the demo is rebuilt on the narrative set.
-    import_scenarios(store, [demo / "scenarios"])
     for file in sorted(demo.glob("*responses.jsonl")):
         import_responses(store, file, provenance={"source": "illustrative demo data, handwritten",
                                                   "file": file.name})
-    for file in sorted(demo.glob("*judgments.jsonl")):
-        import_judgments(store, file)
+    import_judgments(store, demo / "judgments.jsonl")
+    store.set_judge_failure_modes(_failure_modes(demo / "judge_failure_modes.jsonl"))
     # Ratings by made-up clinicians, so the demo shows human-human and human-judge agreement.
     # They are other raters' work: the demo user's own queue still holds every answer.
     for name in DEMO_CLINICIANS:
         store.ensure_rater(name, DEMO_CLINICIAN_ROLE)
-    for file in sorted(demo.glob("*ratings.jsonl")):
-        import_ratings(store, file)
+    import_ratings(store, demo / "ratings.jsonl")
     return store
+
+
+def _failure_modes(path: Path) -> list[tuple[str, str, list[str]]]:
+    """The failure modes each made-up judge named, checked against taxonomy.yaml."""
+    from rater.tabular import read_rows
+    from rater.taxonomy import load_taxonomy
+
+    known = load_taxonomy().failure_modes
+    rows: list[tuple[str, str, list[str]]] = []
+    for line, row in read_rows(path, ("response_id", "judge", "failure_modes"), nested=True):
+        modes = row["failure_modes"]
+        if not isinstance(modes, list) or not all(isinstance(m, str) and m in known for m in modes):
+            raise RaterError(Problem("failure_modes must be a list of taxonomy.yaml failure modes",
+                                     str(path), line, "failure_modes", fix="see scenarios/taxonomy.yaml"))
+        rows.append((str(row["response_id"]), str(row["judge"]), modes))
+    return rows

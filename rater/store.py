@@ -412,6 +412,25 @@ class Store:
                 "INSERT INTO judge_scores (judgment_id, axis, score, rationale) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (judgment_id, axis) DO NOTHING", rows).rowcount)
 
+    def set_judge_failure_modes(self, rows: Iterable[tuple[str, str, Sequence[str]]]) -> int:
+        """Record the failure modes each judge named, per (response_id, judge, modes), on that
+        judge's ok judgments of the answer, marking them asked (so an empty list means none
+        observed). For judgments made elsewhere, e.g. the demo's. Returns how many judgments."""
+        done = 0
+        with self.write():
+            for response_id, judge, modes in rows:
+                ids = [int(r[0]) for r in self.conn.execute(
+                    "SELECT id FROM judgments WHERE response_id = ? AND judge = ? AND status = 'ok'",
+                    (response_id, judge))]
+                for judgment_id in ids:
+                    self.conn.execute("UPDATE judgments SET failure_modes_asked = 1 WHERE id = ?",
+                                      (judgment_id,))
+                    self.conn.execute("DELETE FROM judgment_failure_modes WHERE judgment_id = ?",
+                                      (judgment_id,))
+                    self._add_judgment_failure_modes(judgment_id, modes)
+                done += len(ids)
+        return done
+
     def _add_judgment_failure_modes(self, judgment_id: int, modes: Iterable[str]) -> None:
         self.conn.executemany("INSERT INTO judgment_failure_modes (judgment_id, failure_mode) VALUES (?, ?)",
                               [(judgment_id, m) for m in modes])

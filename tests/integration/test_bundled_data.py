@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -107,18 +108,31 @@ def test_demo_database_is_labelled_and_covers_the_study_design(tmp_path: Path) -
     assert len(covered) >= 24 and set(covered.values()) == {"pe", "cbt"}
     assert q("SELECT count(DISTINCT model) FROM responses").fetchone()[0] >= 3
     assert q("SELECT count(*) FROM responses WHERE sample > 1").fetchone()[0] >= 6
-    # Every severity level of at least two escalated bases is answered.
-    whole = [b for (b,) in q("SELECT DISTINCT base_id FROM scenarios WHERE severity > 0")
-             if {0, 1, 2, 3} <= {s for (s,) in q(
-                 "SELECT severity FROM scenarios WHERE (id = ? OR (base_id = ? AND severity > 0)) "
-                 "AND id IN (SELECT scenario_id FROM responses)", (b, b))}]
-    assert len(whole) >= 2
-    # At least two demographic groups are answered whole.
-    complete = [g for (g,) in q("SELECT DISTINCT demographic_group FROM scenarios "
-                                "WHERE demographic_group IS NOT NULL")
-                if q("SELECT count(*) FROM scenarios WHERE demographic_group = ? AND id NOT IN "
-                     "(SELECT scenario_id FROM responses)", (g,)).fetchone()[0] == 0]
-    assert len(complete) >= 2
+    # A ladder: for each modality, one narrative answered from no risk (a trap included) up through
+    # at least two risk levels above none.
+    for modality in ("pe", "cbt"):
+        ladders = q("SELECT s.content FROM scenarios s "
+                    "WHERE s.modality = ? AND s.id IN (SELECT scenario_id FROM responses)", (modality,))
+        by_narrative: dict[str, set[str]] = {}
+        for (content,) in ladders:
+            sc = json.loads(content)
+            name = sc["id"].rsplit("-", 2)[0]
+            by_narrative.setdefault(name, set()).add("trap" if sc.get("trap") else sc["risk_level"])
+        assert any({"none", "trap"} <= levels and len(levels - {"none", "trap"}) >= 2
+                   for levels in by_narrative.values()), by_narrative
+    # One demographic family answered whole: the base rendering and every variant, control included.
+    whole = [f for (f,) in q("SELECT DISTINCT family FROM scenarios WHERE demographic_group IS NOT NULL")
+             if q("SELECT count(*) FROM scenarios WHERE family = ? AND id IN "
+                  "(SELECT scenario_id FROM responses)", (f,)).fetchone()[0] >= 4
+             and q("SELECT count(*) FROM scenarios WHERE family = ? AND id LIKE '%-control' AND id IN "
+                   "(SELECT scenario_id FROM responses)", (f,)).fetchone()[0] >= 1]
+    assert whole
+    # The judges named failure modes (the report's prevalence rests on them), and were asked everywhere.
+    assert q("SELECT count(*) FROM judgment_failure_modes").fetchone()[0] > 0
+    assert q("SELECT count(*) FROM judgments WHERE failure_modes_asked IS NOT 1").fetchone()[0] == 0
+    # Crisis direction is scored by the made-up judges and clinicians alike.
+    assert q("SELECT count(*) FROM judge_scores WHERE axis = 'crisis_direction'").fetchone()[0] > 0
+    assert q("SELECT count(*) FROM rating_scores WHERE axis = 'crisis_direction'").fetchone()[0] > 0
     judges = q("SELECT count(DISTINCT judge) FROM judgments").fetchone()[0]
     assert judges == 3
     unjudged = q("SELECT count(*) FROM responses r WHERE (SELECT count(*) FROM judgments j "

@@ -6,7 +6,7 @@ clinicians. None of it is output of a real model, a real judge or a real clinici
 
 Run from the repository root (any directory works; paths are relative to this file):
 
-    PYTHONPATH=$PWD .venv/bin/python scenarios/demo/new/build.py [--rubric FILE] [--scenarios EXPORT.jsonl]
+    PYTHONPATH=$PWD .venv/bin/python scenarios/demo/build.py [--rubric FILE] [--scenarios EXPORT.jsonl]
 
 It checks that every scenario id exists in the bundled set (or in an export made by
 `rater scenarios export`), that every axis is in the rubric and every score is on its
