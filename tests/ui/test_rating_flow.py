@@ -394,3 +394,21 @@ async def test_the_judges_reasons_can_be_paged_at_80x24(make_app):
         await pilot.press("left_square_bracket")
         await pilot.pause()
         assert judges.scroll_y == 0
+
+
+async def test_an_imported_note_with_escape_sequences_is_shown_not_obeyed(make_app):
+    """A note from an import can hold terminal escapes (retitle, clear screen): reopened, they show as ␛."""
+    from rater.rating import FormState
+    from rater.ui.widgets.form import RatingForm
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        form = app.screen.query_one(RatingForm)
+        form.load(FormState(note="fine \x1b]2;pwned\x07\x1b[2J then"), owner=screen(app).view)
+        await pilot.pause()
+        svg = app.export_screenshot()
+        assert "\x1b" not in svg and "\x07" not in svg
+        assert "␛]2;pwned" in svg.replace("&#160;", " ")
+        await pilot.press("n")
+        await pilot.pause()
+        assert "\x1b" not in app.screen.query_one("#note").value

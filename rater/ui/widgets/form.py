@@ -20,6 +20,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
+from rater.literal import visible
 from rater.rating import FormState
 from rater.rubric import Axis, Rubric
 from rater.rules import FLAGS
@@ -155,7 +156,7 @@ class RatingForm(Vertical, can_focus=True):
         self.state.focus = min(max(self.state.focus, 0), len(self.rubric.axes) - 1)
         note = self.query_one("#note", Input)
         with note.prevent(Input.Changed):
-            note.value = self.state.note
+            note.value = visible(self.state.note)
         self._redraw()
 
     @property
@@ -229,7 +230,7 @@ class RatingForm(Vertical, can_focus=True):
 
     def _draw_note(self) -> None:
         view = self.query_one("#note-view", Static)
-        note = " ".join(self.state.note.split())
+        note = " ".join(visible(self.state.note).split())  # an imported note's escapes shown, never obeyed
         if not note:
             view.update("n: write a note")
             return
@@ -256,7 +257,7 @@ class RatingForm(Vertical, can_focus=True):
         before, self.state = self.state, self._undo.pop()
         note = self.query_one("#note", Input)
         with note.prevent(Input.Changed):
-            note.value = self.state.note
+            note.value = visible(self.state.note)
         self._changed()
         what = [a.name for a in self.rubric.axes
                 if before.scores.get(a.id, 0) != self.state.scores.get(a.id, 0)]
