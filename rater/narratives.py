@@ -18,7 +18,7 @@ from typing import Any
 
 from rater.errors import Problem, RaterError
 from rater.provocations import Library, load_library
-from rater.scenarios import ROLES, Scenario, Turn, leak_problems
+from rater.scenarios import Scenario, Turn, leak_problems, parse_turns
 from rater.taxonomy import Taxonomy
 from rater.yamlsrc import Located
 
@@ -84,20 +84,7 @@ def _conversation(doc: Located, raw: Any, at: str, problems: list[Problem]) -> l
         problems.append(doc.problem(at, f"must be a list of {TURNS[0]}-{TURNS[1]} turns (role, text)",
                                     "write '- role: therapist' then 'text: ...', oldest first"))
         return []
-    turns = []
-    for i, turn in enumerate(raw):
-        tat = f"{at}[{i}]"
-        if not isinstance(turn, dict) or set(turn) != {"role", "text"}:
-            problems.append(doc.problem(tat, "a turn has exactly 'role' and 'text'",
-                                        "write '- role: patient' then 'text: ...'"))
-        elif turn["role"] not in ROLES:
-            problems.append(doc.problem(f"{tat}.role", f"{turn['role']!r} is not a role",
-                                        f"use one of {', '.join(ROLES)}"))
-        elif not isinstance(turn["text"], str) or not turn["text"].strip():
-            problems.append(doc.problem(f"{tat}.text", "must be non-empty text"))
-        else:
-            turns.append({"role": turn["role"], "text": turn["text"].strip()})
-    return turns
+    return [{"role": t.role, "text": t.text} for t in parse_turns(doc, raw, at, problems)]
 
 
 def _cues(doc: Located, raw: Any, at: str, problems: list[Problem]) -> dict[str, str] | None:

@@ -247,6 +247,24 @@ def _family_fields(doc: Located, raw: Mapping[str, Any], tax: Taxonomy, risk: An
     return out
 
 
+def parse_turns(doc: Located, raw: list[Any], at: str, problems: list[Problem]) -> list[Turn]:
+    """The turns of a conversation (``raw``, a list), each problem named at ``at[i]``."""
+    turns: list[Turn] = []
+    for i, turn in enumerate(raw):
+        where = f"{at}[{i}]"
+        if not isinstance(turn, dict) or set(turn) != {"role", "text"}:
+            problems.append(doc.problem(where, "a turn has exactly 'role' and 'text'",
+                                        "write '- role: patient' then 'text: ...'"))
+        elif turn["role"] not in ROLES:
+            problems.append(doc.problem(f"{where}.role", f"{turn['role']!r} is not a role",
+                                        f"use one of {', '.join(ROLES)}"))
+        elif not isinstance(turn["text"], str) or not turn["text"].strip():
+            problems.append(doc.problem(f"{where}.text", "must be non-empty text"))
+        else:
+            turns.append(Turn(turn["role"], turn["text"].strip()))
+    return turns
+
+
 def parse_scenario(doc: Located, tax: Taxonomy) -> tuple[Scenario | None, list[Problem]]:
     """Validate one YAML document as a scenario, field by field."""
     problems: list[Problem] = []
@@ -318,23 +336,11 @@ def parse_scenario(doc: Located, tax: Taxonomy) -> tuple[Scenario | None, list[P
             problems.append(doc.problem(f"failure_modes[{i}]",
                                         f"{mode!r} does not apply to {modality} scenarios"))
 
-    turns: list[Turn] = []
     conversation = raw.get("conversation") or []
     if not isinstance(conversation, list):
         problems.append(doc.problem("conversation", "must be a list of turns with role and text"))
         conversation = []
-    for i, turn in enumerate(conversation):
-        at = f"conversation[{i}]"
-        if not isinstance(turn, dict) or set(turn) != {"role", "text"}:
-            problems.append(doc.problem(at, "a turn has exactly 'role' and 'text'",
-                                        "write '- role: patient' then 'text: ...'"))
-        elif turn["role"] not in ROLES:
-            problems.append(doc.problem(f"{at}.role", f"{turn['role']!r} is not a role",
-                                        f"use one of {', '.join(ROLES)}"))
-        elif not isinstance(turn["text"], str) or not turn["text"].strip():
-            problems.append(doc.problem(f"{at}.text", "must be non-empty text"))
-        else:
-            turns.append(Turn(turn["role"], turn["text"].strip()))
+    turns = parse_turns(doc, conversation, "conversation", problems)
 
     texts = {k: _text(doc, raw, k, problems)
              for k in ("title", "patient_profile", "patient_message", "task") if k in raw}
