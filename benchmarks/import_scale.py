@@ -1,7 +1,7 @@
 """How long `rater import` takes on large files, and how much memory it holds.
 
-Prints the figures for 100,000 responses and then 1,500,000 judge-score rows
-(100,000 answers x 3 judges x 5 axes), each imported into a fresh database
+Prints the figures for 100,000 responses and then 1,800,000 judge-score rows
+(100,000 answers x 3 judges x 6 axes; the target was set for 1,500,000), each imported into a fresh database
 in a temporary folder, then each file imported again (every row unchanged).
 Targets (issue 12): responses <= 10 s, judge scores <= 60 s, memory bounded.
 
@@ -72,8 +72,9 @@ def main() -> None:
             out.writerow(["response_id", "judge", "axis", "score", "rationale"])
             for i in range(args.responses):
                 for j in range(args.judges):
-                    for k, axis in enumerate(rubric.axis_ids):
-                        out.writerow([f"r{i}", f"judge-{j}", axis, 1 + (i + j + k) % 5,
+                    for k, axis in enumerate(rubric.axes):
+                        values = axis.values  # every axis on its own scale (crisis direction: 3 categories)
+                        out.writerow([f"r{i}", f"judge-{j}", axis.id, f"{values[(i + j + k) % len(values)]:g}",
                                       f"The answer keeps to step {k} of the protocol."])
                         rows += 1
         print(f"{rows:,} judge-score rows, {scores.stat().st_size / 1e6:.0f} MB", flush=True)
