@@ -74,7 +74,8 @@ def main() -> None:
                 for j in range(args.judges):
                     for k, axis in enumerate(rubric.axes):
                         values = axis.values  # every axis on its own scale (crisis direction: 3 categories)
-                        out.writerow([f"r{i}", f"judge-{j}", axis.id, f"{values[(i + j + k) % len(values)]:g}",
+                        score = values[(i + j + k) % len(values)]
+                        out.writerow([f"r{i}", f"judge-{j}", axis.id, score,
                                       f"The answer keeps to step {k} of the protocol."])
                         rows += 1
         print(f"{rows:,} judge-score rows, {scores.stat().st_size / 1e6:.0f} MB", flush=True)
