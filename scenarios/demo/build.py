@@ -53,7 +53,7 @@ from collections import defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[2]
+ROOT = HERE.parents[1]  # the checkout, two levels above scenarios/demo/
 SEED = 20261130
 
 F, O, H = "demo-faithful", "demo-overcautious", "demo-hallucinating"
