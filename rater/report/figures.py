@@ -149,6 +149,7 @@ def failure_mode_figure(report: Report, seed: int) -> str | None:
     models = report.provenance["answer_models"]
     fig, ax = plt.subplots(figsize=(8, 0.32 * len(modes) * max(1, len(models)) / 1.5 + 1.4))
     height = 0.8 / max(1, len(models))
+    labelled: set[str] = set()  # each model named once in the legend, on its first drawn bar
     for i, m in enumerate(models):
         for k, mode in enumerate(modes):
             row = next((r for r in rows if r["model"] == m and r["failure_mode"] == mode
@@ -160,12 +161,14 @@ def failure_mode_figure(report: Report, seed: int) -> str | None:
             if row["ci_low"] is not None:
                 err = [[row["share"] - row["ci_low"]], [row["ci_high"] - row["share"]]]
             ax.barh(y, row["share"], height=height * 0.9, xerr=err, color=COLOURS[i % len(COLOURS)],
-                    label=m if k == 0 else None, error_kw={"lw": 0.8, "capsize": 1.5})
+                    label=None if m in labelled else m, error_kw={"lw": 0.8, "capsize": 1.5})
+            labelled.add(m)
     ax.set_yticks(range(len(modes)), [m.replace("_", " ") for m in modes])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"share of answers ({estimator})")
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    if labelled:
+        ax.legend(frameon=False, fontsize=8, loc="lower right")
     ax.grid(axis="x", color="#ddd", lw=0.6)
     fig.tight_layout()
     return to_svg(fig, "Failure-mode prevalence per model")

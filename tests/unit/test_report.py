@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 import types
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -255,7 +256,9 @@ def test_models_filter_and_unknown_model_error() -> None:
 def test_demo_report_writes_every_file_marked_illustrative(demo_db: Path, tmp_path: Path) -> None:
     with Store.open(demo_db) as store:
         report = build(store, n_boot=50, seed=3, command="rater report --seed 3")
-    files = write(report, tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing printed on the lead's terminal but the report itself
+        files = write(report, tmp_path)
     assert [f.name for f in files] == ["report.html", "results.csv", "failure_modes.csv", "escalation.csv",
                                        "demographic.csv", "results.json"]
     results = _rows(tmp_path / "results.csv")
