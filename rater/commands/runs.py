@@ -89,7 +89,7 @@ def _summary(command: str, result: RunResult, run_id: int, unit: str, retry_hint
     from rater.llm.progress import duration, money
 
     p = result.progress
-    retries = p.calls - p.ok - p.failed
+    retries = p.calls - p.needed  # a judgment's comparison call is not a retry
     click.echo(f"{command}: {p.ok} {unit}, {p.failed} failed, {p.skipped} not attempted, in "
                f"{duration(p.elapsed())}; {p.calls} requests ({max(0, retries)} retries); "
                f"cost {money(p.cost, p.unknown_cost)} (run {run_id} in llm_runs)")

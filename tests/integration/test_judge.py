@@ -77,6 +77,8 @@ def test_every_judge_scores_every_answer_on_every_axis_with_provenance(
     assert server.calls == CALLS_PER_JUDGE * 3
     assert f"{N_ANSWERS * 3} judgments ok, 0 failed" in result.stdout
     assert f"panel: {N_ANSWERS} answers by 3 of 3 judges" in result.stdout
+    # A judgment's comparison call is part of it, not a retry.
+    assert f"{CALLS_PER_JUDGE * 3} requests (0 retries)" in result.stdout
     scores = rows(db, "SELECT j.judge, j.response_id, s.axis, s.score, s.rationale FROM judgments j "
                       "JOIN judge_scores s ON s.judgment_id = j.id")
     assert len(scores) == N_ANSWERS * 3 * len(rubric.axes)
