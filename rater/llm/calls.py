@@ -185,6 +185,12 @@ class Caller:
         lm = litellm()
         kwargs = {**self._kwargs, **extra, "messages": messages}
         key = self.entry.api_key()
+        if self.entry.api_key_env and not key:
+            # Without this, litellm would send the provider's usual key (OPENAI_API_KEY...) to this
+            # entry's server, e.g. a personal key to a team's proxy.
+            raise EntryStopped(self.entry.name, f"api_key_env names {self.entry.api_key_env}, which is "
+                               f"not set (or empty) in the environment; no request was sent. Fix: "
+                               f"export {self.entry.api_key_env}=... or remove api_key_env")
         if key:
             kwargs["api_key"] = key
         attempt = 0
