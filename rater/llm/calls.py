@@ -166,6 +166,7 @@ class Caller:
         self.limiter = RateLimiter(entry.rpm)
         self.secrets = secrets
         self.sent = 0  # requests handed to litellm, retries and cancelled ones included
+        self.retried = 0  # of those, sent again after an error or an unusable reply
         self._kwargs: dict[str, Any] = {"model": entry.model, **entry.params,
                                         "timeout": entry.timeout, "max_retries": 0, "num_retries": 0}
 
@@ -200,6 +201,7 @@ class Caller:
             async with self.semaphore:
                 started = time.monotonic()
                 self.sent += 1
+                self.retried += attempt > 1
                 try:
                     response = await lm.acompletion(**kwargs)
                 except asyncio.CancelledError:

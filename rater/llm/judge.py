@@ -322,7 +322,8 @@ async def _converse(job: Job, caller: Caller, call: JudgeCall, rubric: Rubric) -
     extra = {"response_format": call.response_format} if job.entry.structured_output else {}
     messages = call.messages
     problems: list[str] = []
-    for _ in range(1 + job.entry.invalid_retries):
+    for attempt in range(1 + job.entry.invalid_retries):
+        caller.retried += attempt > 0  # an unusable reply sent back
         try:
             reply = await caller.call(messages, **extra)
         except CallFailed as exc:

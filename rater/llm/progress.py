@@ -45,7 +45,6 @@ class Progress:
     cost: float = 0.0
     unknown_cost: int = 0
     calls: int = 0            # HTTP requests made, retries included
-    needed: int = 0           # requests the finished items needed when all went well (a judgment: 1 or 2)
     started: float = field(default_factory=time.monotonic)
     _last_draw: float = 0.0
     _last_count: int = 0
@@ -57,8 +56,7 @@ class Progress:
     def done(self) -> int:
         return self.ok + self.failed + self.skipped
 
-    def add(self, ok: bool, cost: float | None, calls: int, needed: int = 1) -> None:
-        self.needed += needed
+    def add(self, ok: bool, cost: float | None, calls: int) -> None:
         if ok:
             self.ok += 1
         else:

@@ -139,7 +139,7 @@ async def run_jobs(jobs: Sequence[Job], handle: Handler, *, concurrency: int,
             except EntryStopped as exc:
                 stop(name, exc.message, queue, 1)
                 return
-            progress.add(outcome.ok, outcome.cost, outcome.calls, job.calls)
+            progress.add(outcome.ok, outcome.cost, outcome.calls)
             if outcome.error is not None and len(result.failures) < MAX_FAILURES_KEPT:
                 result.failures.append({"entry": name, "item": job.label, "error": outcome.error})
             in_a_row[name] = 0 if outcome.ok else in_a_row[name] + 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -189,6 +190,14 @@ def test_transient_errors_are_retried_then_recorded_as_a_failure(
     assert rows(db, "SELECT count(*) AS n FROM judge_scores WHERE judgment_id = ?", failed["id"])[0]["n"] == 0
 
 
+def test_a_judge_stopped_by_a_refused_key_made_no_retries(db: Path, server: FakeOpenAI, tmp_path: Path) -> None:
+    panel = panel_file(tmp_path, server, {"name": "judge-a", "model": "openai/fake-a", "retries": 3})
+    server.script_for("fake-a", Status(401, "bad key"), forever=True)
+    result = judge(db, panel, "--concurrency", "1")
+    assert result.exit_code == 1 and "stopped judge-a" in result.stdout
+    assert re.search(r"\d+ requests \(0 retries\)", result.stdout)  # a 401 is not retried
+
+
 @pytest.mark.parametrize("bad", [
     "I think this answer is quite good overall.",                       # no JSON at all
     '{"protocol_fidelity": {"rationale": "x", "score": 9}}',             # off the scale, axes missing
@@ -197,7 +206,8 @@ def test_an_unusable_reply_is_sent_back_then_stored_as_failed_with_the_raw_reply
         db: Path, server: FakeOpenAI, tmp_path: Path, bad: str) -> None:
     panel = panel_file(tmp_path, server, {"name": "judge-a", "model": "openai/fake-a", "invalid_retries": 1})
     server.script_for("fake-a", Content(bad))  # one bad reply, then a good one
-    assert judge(db, panel, "--only", "t-pe-01-s1").exit_code == 0
+    result = judge(db, panel, "--only", "t-pe-01-s1")
+    assert result.exit_code == 0 and "2 requests (1 retries)" in result.stdout  # the reply sent back
     assert server.calls == 2 and rows(db, "SELECT status FROM judgments")[0]["status"] == "ok"
     retry = server.requests[1]["messages"]
     assert retry[-2] == {"role": "assistant", "content": bad}
@@ -207,6 +217,7 @@ def test_an_unusable_reply_is_sent_back_then_stored_as_failed_with_the_raw_reply
     server.script_for("fake-a", *[Content(bad)] * 4)
     result = judge(db, panel, "--only", "t-pe-01-age-70")
     assert result.exit_code == 1 and server.calls == 4  # two calls, each sent back once; its only judgment failed
+    assert "4 requests (2 retries)" in result.stdout
     assert "1 failed" in result.stdout and "--retry-failed" in result.stdout
     failed = rows(db, "SELECT * FROM judgments WHERE response_id = 'r4'")[0]
     assert failed["status"] == "failed"
