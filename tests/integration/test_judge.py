@@ -381,3 +381,29 @@ def test_new_sibling_answers_leave_old_verdicts_alone_until_redo_changed(
     assert prov["replaced"][0]["status"] == "ok" and prov["replaced"][0]["call_key"] != prov["call_key"]
     server.reset_counts()
     assert judge(db, panel).exit_code == 0 and server.calls == 0
+
+
+def test_the_comparison_call_names_each_demographic_siblings_cue_text_not_only_its_label(
+        tmp_path: Path, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A label such as "ses: sofasurfing" does not tell the judge what that sibling's patient said about
+    themselves; the cue sentence does, so the judge can tell a difference caused by the cue."""
+    from rater import bundled
+
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    path = tmp_path / "study.db"
+    base = "cbt-demo-ses-birthday-balanced-death_statement_trap"
+    answers = tmp_path / "answers.csv"
+    answers.write_text("response_id,scenario_id,model,sample,text\n"
+                       f"b1,{base},model-a,1,answer one\nw1,{base}-wealthy,model-a,1,answer two\n")
+    with Store.open(path) as store:
+        store.ensure_rubric(load_rubric())
+        import_scenarios(store, bundled.scenario_paths())
+        import_responses(store, answers)
+    result = judge(path, panel_file(tmp_path, server, {"name": "judge-a", "model": "openai/fake-a"}))
+    assert result.exit_code == 0, result.output
+    compared = [r["messages"][-1]["content"] for r in server.requests
+                if "<sibling" in r["messages"][-1]["content"]]
+    on_base = next(c for c in compared if c.startswith(f"# Scenario {base}:"))
+    assert "He is a fund manager and owns a house in Edgbaston." in on_base
+    on_variant = next(c for c in compared if c.startswith(f"# Scenario {base}-wealthy:"))
+    assert "He works as an IT project manager and owns a flat." in on_variant
