@@ -139,7 +139,7 @@ def _entry(t: Any, at: str, where: str, problems: list[Problem]) -> Entry | None
     for key in ("name", "model"):
         if not isinstance(t.get(key), str) or not t[key].strip():
             problems.append(Problem(f"needs '{key}' as text", where, field=at,
-                                    fix='e.g. name = "judge-a", model = "openai/gpt-4.1-mini"'))
+                                    fix=f'e.g. name = "{at.split("[")[0]}-a", model = "openai/gpt-4.1-mini"'))
     name = str(t.get("name", "")).strip()
     if name and not _NAME.match(name):
         problems.append(Problem(f"name {name!r} has spaces or unusual characters", where,

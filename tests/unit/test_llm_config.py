@@ -64,6 +64,12 @@ def test_the_wrong_kind_of_file_says_which_command_takes_it(write) -> None:
     assert "this looks like a models file: pass it to `rater generate --models`" in message
 
 
+def test_a_missing_name_in_a_models_file_suggests_a_model_name_not_a_judges(write) -> None:
+    message = problems_of(write, '[[model]]\nmodel = "openai/x"\n', "model")
+    assert "model[1]: needs 'name' as text" in message
+    assert 'name = "model-a"' in message and "judge" not in message
+
+
 def test_broken_toml_names_the_line(write) -> None:
     message = problems_of(write, '[[judge]]\nname = "a"\nmodel = \n')
     assert "panel.toml:3" in message and "not valid TOML" in message
