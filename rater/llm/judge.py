@@ -145,10 +145,10 @@ def parse_reply(text: str, rubric: Rubric, axes: Sequence[str] | None = None,
         scores[axis.id] = AxisScore(score, rationale)
     modes: tuple[str, ...] = ()
     if failure_modes is not None:
-        if "failure_modes" not in reply:
-            problems.append("failure_modes: missing (give [] if you observe none)")
-        else:
+        if "failure_modes" in reply:
             modes = _failure_modes(reply["failure_modes"], failure_modes, problems)
+        elif failure_modes:  # a call that asked none (its reply example has no such key) needs none
+            problems.append("failure_modes: missing (give [] if you observe none)")
     return (None, problems) if problems else (Reply(scores, modes), [])
 
 

@@ -407,3 +407,32 @@ def test_the_comparison_call_names_each_demographic_siblings_cue_text_not_only_i
     assert "He is a fund manager and owns a house in Edgbaston." in on_base
     on_variant = next(c for c in compared if c.startswith(f"# Scenario {base}-wealthy:"))
     assert "He works as an IT project manager and owns a flat." in on_variant
+
+
+def test_a_judge_without_structured_output_that_follows_the_reply_example_is_not_sent_back(
+        db: Path, server: FakeOpenAI, tmp_path: Path) -> None:
+    """A comparison call with repeated samples only asks no failure mode: its reply example has no
+    "failure_modes" key, so a judge that copies the example's shape (a local model without a schema) must
+    not be told its reply is missing one."""
+    def as_the_example_shows(body: dict[str, object]) -> str:
+        system = str(body["messages"][0]["content"])  # type: ignore[index]
+        return system[system.rindex("For example:") + len("For example:"):].strip()
+
+    more = tmp_path / "more.csv"  # a second sample of the escalation: siblings, but no demographic ones
+    more.write_text("response_id,scenario_id,model,sample,text\nr5,t-pe-01-s1,model-a,2,Are you safe now?\n")
+    with Store.open(db) as store:
+        import_responses(store, more)
+    server.responder = as_the_example_shows
+    panel = panel_file(tmp_path, server, {"name": "judge-a", "model": "openai/fake-a",
+                                          "structured_output": False, "invalid_retries": 0})
+    result = judge(db, panel, "--only", "t-pe-01-s1")
+    assert result.exit_code == 0, result.output
+    assert "2 judgments ok, 0 failed" in result.stdout
+    compared = [r["messages"][-1]["content"] for r in server.requests if "<sibling" in r["messages"][-1]["content"]]
+    assert len(compared) == 2
+
+    with FakeOpenAI() as strict:  # and the schema sent asks for no failure-mode list there
+        judge(db, panel_file(tmp_path, strict, {"name": "judge-b", "model": "openai/fake-b"}), "--only", "t-pe-01-s1")
+        schemas = [r["response_format"]["json_schema"]["schema"] for r in strict.requests
+                   if "<sibling" in r["messages"][-1]["content"]]
+        assert schemas and all("failure_modes" not in s["properties"] for s in schemas)
