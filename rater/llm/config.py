@@ -122,8 +122,8 @@ def load_config(path: Path, kind: str) -> RunConfig:
         if e.name in seen:
             again = [i for i, t in enumerate(tables)
                      if isinstance(t, dict) and str(t.get("name", "")).strip() == e.name][1]
-            problems.append(Problem(f"name {e.name!r} is used twice", where, field=f"{kind}[{again + 1}].name",
-                                    fix="give every entry its own name"))
+            problems.append(Problem(f"name {e.name!r} is used twice", where,
+                                    field=f"{kind}[{again + 1}].name", fix="give every entry its own name"))
         seen.add(e.name)
     aggregate = raw.get("aggregate", DEFAULT_PANEL_AGGREGATE)
     if aggregate not in PANEL_AGGREGATES:

@@ -209,7 +209,8 @@ def _cue_shown(c: Scenario, s: Scenario) -> str:
     the scenario being judged ("ses: wealthy; ses_cue: 'He is a fund manager ...'"), since a label alone
     ("sofasurfing") does not say what the sibling's patient told the AI."""
     own = s.cues or {}
-    changed = [f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in (c.cues or {}).items() if own.get(k) != v]
+    changed = [f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in (c.cues or {}).items()
+               if own.get(k) != v]
     return "; ".join([cue(c), *changed])
 
 
@@ -243,8 +244,8 @@ def plan_judge(store: Store, config: RunConfig, *, only: tuple[str, ...] = (), l
         others = [(c, answers.get((c.id, model))) for c in counterparts(s, by_anchor[anchor(s)])]
         for sample, (rid, text) in by_sample.items():
             samples = [Sibling(f"sample {k}", t) for k, (_, t) in by_sample.items() if k != sample]
-            siblings = [Sibling(f"scenario {c.id} ({_cue_shown(c, s)})", (got.get(sample) or got[min(got)])[1])
-                        for c, got in others if got]
+            siblings = [Sibling(f"scenario {c.id} ({_cue_shown(c, s)})",
+                                (got.get(sample) or got[min(got)])[1]) for c, got in others if got]
             calls = _calls(prompt, s, text, samples, siblings)
             messages_hash = digest([call.messages for call in calls.all])
             build = _Builder(prompt, s, text, samples, siblings)
