@@ -12,7 +12,8 @@ Files written to the export folder (default ``exports/``):
 ``judge_scores.csv``
     One row per judge score and axis, same scenario fields, with the score
     of the newest calibration beside the raw one (``calibrated_score``, empty
-    when there is none).
+    when there is none), and the failure modes the judge named (``failure_modes``,
+    a JSON list; empty when the judge was not asked).
 
 Both score tables have ``label`` beside ``score``: on a nominal axis (crisis
 direction) the category's name (scores are stored as the category's number,
@@ -141,7 +142,11 @@ JUDGE_SCORES = _Table(
             ("score", _SCORE.format("sc.score"), "float"), ("label", "lb.label", "text"),
             ("calibrated_score", _SCORE.format("cs.score"), "float"),
             ("rationale", "sc.rationale", "text")),
-    after=(("rubric_version", "j.rubric_version", "int"), ("created_at", "j.created_at", "text")),
+    after=(# JSON list of the failure modes the judge named; empty: the judge was not asked (or failed).
+           ("failure_modes", "CASE WHEN j.failure_modes_asked = 1 AND j.status = 'ok' THEN (SELECT "
+            "json_group_array(failure_mode) FROM (SELECT failure_mode FROM judgment_failure_modes "
+            "WHERE judgment_id = j.id ORDER BY 1)) END", "text"),
+           ("rubric_version", "j.rubric_version", "int"), ("created_at", "j.created_at", "text")),
 )
 
 AGREEMENT_COLUMNS = ("axis", "comparison", "level", "by", "group", "alpha", "ci_low", "ci_high",

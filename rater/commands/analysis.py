@@ -342,6 +342,9 @@ def _print_report(report: Report, n_boot: int, confidence: float, confusion: boo
     click.echo("")
     click.echo("left out: answers with a single value on that comparison (e.g. rated by one clinician "
                "only); they carry no pairs, so alpha cannot use them")
+    if any(r.n_pairable and (r.alpha is None or math.isnan(r.alpha)) for r in report.records):
+        click.echo("n/a with values: alpha is undefined when the values do not vary at all (e.g. every "
+                   "judge gave every answer the same score): neither agreement nor disagreement is shown")
 
 
 def _print_confusion(r: Record) -> None:

@@ -89,9 +89,11 @@ def _summary(command: str, result: RunResult, run_id: int, unit: str, retry_hint
     from rater.llm.progress import duration, money
 
     p = result.progress
-    retries = p.calls - p.ok - p.failed
+    # Counted where they happen: a judgment's comparison call, or the first request of a job cut short
+    # by a stopped entry, is not a retry.
+    retries = sum(c.retried for c in result.callers)
     click.echo(f"{command}: {p.ok} {unit}, {p.failed} failed, {p.skipped} not attempted, in "
-               f"{duration(p.elapsed())}; {p.calls} requests ({max(0, retries)} retries); "
+               f"{duration(p.elapsed())}; {p.calls} requests ({retries} retries); "
                f"cost {money(p.cost, p.unknown_cost)} (run {run_id} in llm_runs)")
     for f in result.failures[:SHOWN_FAILURES]:
         click.echo(f"  failed  {shown(f['entry'])}  {shown(f['item'])}: {shown(f['error'][:300])}")

@@ -166,6 +166,7 @@ class Caller:
         self.limiter = RateLimiter(entry.rpm)
         self.secrets = secrets
         self.sent = 0  # requests handed to litellm, retries and cancelled ones included
+        self.retried = 0  # of those, sent again after an error or an unusable reply
         self._kwargs: dict[str, Any] = {"model": entry.model, **entry.params,
                                         "timeout": entry.timeout, "max_retries": 0, "num_retries": 0}
 
@@ -185,6 +186,12 @@ class Caller:
         lm = litellm()
         kwargs = {**self._kwargs, **extra, "messages": messages}
         key = self.entry.api_key()
+        if self.entry.api_key_env and not key:
+            # Without this, litellm would send the provider's usual key (OPENAI_API_KEY...) to this
+            # entry's server, e.g. a personal key to a team's proxy.
+            raise EntryStopped(self.entry.name, f"api_key_env names {self.entry.api_key_env}, which is "
+                               f"not set (or empty) in the environment; no request was sent. Fix: "
+                               f"export {self.entry.api_key_env}=... or remove api_key_env")
         if key:
             kwargs["api_key"] = key
         attempt = 0
@@ -194,6 +201,7 @@ class Caller:
             async with self.semaphore:
                 started = time.monotonic()
                 self.sent += 1
+                self.retried += attempt > 1
                 try:
                     response = await lm.acompletion(**kwargs)
                 except asyncio.CancelledError:

@@ -17,7 +17,7 @@ import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,8 @@ def load_config(path: Path, kind: str) -> RunConfig:
     """Read ``[[kind]]`` entries ("model" or "judge") from a TOML file; every problem at once."""
     where = str(path)
     try:
-        raw = tomllib.loads(read_text(path))
+        text = read_text(path)
+        raw = tomllib.loads(text)
     except FileNotFoundError:
         raise RaterError(Problem("file not found", where, fix="check the path")) from None
     except tomllib.TOMLDecodeError as exc:
@@ -114,21 +115,57 @@ def load_config(path: Path, kind: str) -> RunConfig:
     if not isinstance(tables, list) or not tables:
         problems.append(Problem(f"has no [[{kind}]] entries", where, field=kind,
                                 fix=f"add one table per {kind}: [[{kind}]] with name = ... and model = ..."))
-        raise RaterError(problems)
+        raise RaterError(_located(problems, text, kind))
     entries = [e for i, t in enumerate(tables) if (e := _entry(t, f"{kind}[{i + 1}]", where, problems))]
     seen: set[str] = set()
     for e in entries:
         if e.name in seen:
-            problems.append(Problem(f"name {e.name!r} is used twice", where, field=kind,
-                                    fix="give every entry its own name"))
+            again = [i for i, t in enumerate(tables)
+                     if isinstance(t, dict) and str(t.get("name", "")).strip() == e.name][1]
+            problems.append(Problem(f"name {e.name!r} is used twice", where,
+                                    field=f"{kind}[{again + 1}].name", fix="give every entry its own name"))
         seen.add(e.name)
     aggregate = raw.get("aggregate", DEFAULT_PANEL_AGGREGATE)
     if aggregate not in PANEL_AGGREGATES:
         problems.append(Problem(f"{aggregate!r} is not an aggregate", where, field="aggregate",
                                 fix=f"use one of {', '.join(PANEL_AGGREGATES)}"))
     if problems:
-        raise RaterError(problems)
+        raise RaterError(_located(problems, text, kind))
     return RunConfig(where, tuple(entries), str(aggregate))
+
+
+def _located(problems: list[Problem], text: str, kind: str) -> list[Problem]:
+    """Each problem with the line it is on: "judge[2].timeout" is the timeout line of the second [[judge]]."""
+    lines = text.splitlines()
+    headers = [n for n, line in enumerate(lines) if re.match(rf"\s*\[\[\s*{kind}\s*\]\]", line)]
+    tables = [n for n, line in enumerate(lines) if re.match(r"\s*\[", line)]
+
+    def key_line(key: str, start: int, end: int) -> int | None:
+        pattern = re.compile(rf"\s*[\"']?{re.escape(key)}[\"']?\s*[=.]")
+        return next((n for n in range(start, end) if pattern.match(lines[n])), None)
+
+    def line_of(name: str | None) -> int | None:
+        if not name:
+            return None
+        entry = re.fullmatch(rf"{kind}\[(\d+)\](?:\.([^.]+).*)?", name)
+        if entry:
+            i = int(entry.group(1)) - 1
+            if i >= len(headers):
+                return None
+            start = headers[i]
+            end = next((n for n in tables if n > start), len(lines))
+            found = key_line(entry.group(2), start + 1, end) if entry.group(2) else None
+            return found if found is not None else start
+        top = key_line(name, 0, tables[0] if tables else len(lines))
+        if top is not None:
+            return top
+        return next((n for n in tables if re.match(rf"\s*\[\[?\s*{re.escape(name)}\s*\]", lines[n])), None)
+
+    out = []
+    for p in problems:
+        n = p.line or line_of(p.field)
+        out.append(p if n is None or p.line else replace(p, line=n + 1))
+    return out
 
 
 def _entry(t: Any, at: str, where: str, problems: list[Problem]) -> Entry | None:
@@ -139,7 +176,7 @@ def _entry(t: Any, at: str, where: str, problems: list[Problem]) -> Entry | None
     for key in ("name", "model"):
         if not isinstance(t.get(key), str) or not t[key].strip():
             problems.append(Problem(f"needs '{key}' as text", where, field=at,
-                                    fix='e.g. name = "judge-a", model = "openai/gpt-4.1-mini"'))
+                                    fix=f'e.g. name = "{at.split("[")[0]}-a", model = "openai/gpt-4.1-mini"'))
     name = str(t.get("name", "")).strip()
     if name and not _NAME.match(name):
         problems.append(Problem(f"name {name!r} has spaces or unusual characters", where,

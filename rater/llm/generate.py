@@ -45,7 +45,11 @@ def select_scenarios(scenarios: list[Scenario], only: tuple[str, ...]) -> list[S
             raise RaterError(Problem(f"{text!r}: {key!r} is not a scenario field to filter on",
                                      field="--only", fix=f"use one of {', '.join(FILTER_KEYS)} "
                                                          "as key=value, or an id pattern such as pe-*"))
+        if key == "trap":  # as the YAML writes it (true), or yes/no, 1/0
+            value = value.lower()
+            value = {"yes": "true", "1": "true", "no": "false", "0": "false"}.get(value, value)
         tests.append((key, value))
+
     def value_of(s: Scenario, key: str) -> str:
         value = getattr(s, key)
         if isinstance(value, bool):

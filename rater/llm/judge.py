@@ -145,10 +145,10 @@ def parse_reply(text: str, rubric: Rubric, axes: Sequence[str] | None = None,
         scores[axis.id] = AxisScore(score, rationale)
     modes: tuple[str, ...] = ()
     if failure_modes is not None:
-        if "failure_modes" not in reply:
-            problems.append("failure_modes: missing (give [] if you observe none)")
-        else:
+        if "failure_modes" in reply:
             modes = _failure_modes(reply["failure_modes"], failure_modes, problems)
+        elif failure_modes:  # a call that asked none (its reply example has no such key) needs none
+            problems.append("failure_modes: missing (give [] if you observe none)")
     return (None, problems) if problems else (Reply(scores, modes), [])
 
 
@@ -204,6 +204,16 @@ class _Builder:
         return self().messages()
 
 
+def _cue_shown(c: Scenario, s: Scenario) -> str:
+    """A counterpart's cue as the judge needs it: its label and the cue text itself where it differs from
+    the scenario being judged ("ses: wealthy; ses_cue: 'He is a fund manager ...'"), since a label alone
+    ("sofasurfing") does not say what the sibling's patient told the AI."""
+    own = s.cues or {}
+    changed = [f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in (c.cues or {}).items()
+               if own.get(k) != v]
+    return "; ".join([cue(c), *changed])
+
+
 def plan_judge(store: Store, config: RunConfig, *, only: tuple[str, ...] = (), limit: int | None = None,
                retry_failed: bool = False, redo_changed: bool = False) -> tuple[Plan, JudgePrompt, int]:
     """Every (answer, judge) pair not judged yet under the newest rubric, as jobs."""
@@ -234,8 +244,8 @@ def plan_judge(store: Store, config: RunConfig, *, only: tuple[str, ...] = (), l
         others = [(c, answers.get((c.id, model))) for c in counterparts(s, by_anchor[anchor(s)])]
         for sample, (rid, text) in by_sample.items():
             samples = [Sibling(f"sample {k}", t) for k, (_, t) in by_sample.items() if k != sample]
-            siblings = [Sibling(f"scenario {c.id} ({cue(c)})", (got.get(sample) or got[min(got)])[1])
-                        for c, got in others if got]
+            siblings = [Sibling(f"scenario {c.id} ({_cue_shown(c, s)})",
+                                (got.get(sample) or got[min(got)])[1]) for c, got in others if got]
             calls = _calls(prompt, s, text, samples, siblings)
             messages_hash = digest([call.messages for call in calls.all])
             build = _Builder(prompt, s, text, samples, siblings)
@@ -322,7 +332,8 @@ async def _converse(job: Job, caller: Caller, call: JudgeCall, rubric: Rubric) -
     extra = {"response_format": call.response_format} if job.entry.structured_output else {}
     messages = call.messages
     problems: list[str] = []
-    for _ in range(1 + job.entry.invalid_retries):
+    for attempt in range(1 + job.entry.invalid_retries):
+        caller.retried += attempt > 0  # an unusable reply sent back
         try:
             reply = await caller.call(messages, **extra)
         except CallFailed as exc:

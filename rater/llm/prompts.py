@@ -332,7 +332,9 @@ class JudgePrompt:
             text = self.system_file.render({
                 **self.base, "rubric": rubric_text(axes), "axis_ids": ids,
                 "failure_modes": _failure_modes_text(modes), "reply_example": reply_example(axes, modes)})
-            found = self._systems[key] = (text, response_format(axes, modes))
+            # No failure mode asked: no "failure_modes" in the schema either (an empty enum is no
+            # choice at all, and the reply example has no such key).
+            found = self._systems[key] = (text, response_format(axes, modes or None))
         return found
 
     def _values(self, s: Scenario) -> dict[str, str]:

@@ -18,6 +18,7 @@ scenario ``family`` and ``trap`` columns, the judges' failure modes
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -254,7 +255,30 @@ def _judge_modes(store: Store, position: pd.Series, notes: list[str]) -> dict[st
         "SELECT j.response_id, m.failure_mode, count(DISTINCT j.judge) FROM judgment_failure_modes m "
         "JOIN judgments j ON j.id = m.judgment_id WHERE j.status = 'ok' AND j.failure_modes_asked = 1 "
         "GROUP BY 1, 2").fetchall()
-    return _majority(asked, tags, position)
+    return _majority(asked, tags, position, _modes_asked(store))
+
+
+def _modes_asked(store: Store) -> dict[str, list[tuple[Any, int]]]:
+    """Per failure mode, (response_id, judges asked for it): a judgment asks only some modes.
+
+    ``rater judge`` asks demographic_shift only in a comparison call with demographic siblings,
+    and records the modes it asked in the judgment's provenance; an answer whose judges were never
+    asked about a mode has no value for it (not "none observed"). A judgment that does not record
+    them (the demo's, older ones) counts as asked about every mode.
+    """
+    from rater.taxonomy import load_taxonomy
+
+    every = list(load_taxonomy().failure_modes)
+    judges: dict[str, dict[Any, set[str]]] = {m: {} for m in every}
+    rows = store.conn.execute(
+        "SELECT response_id, judge, CASE WHEN json_valid(provenance) AND "
+        "json_type(provenance, '$.failure_modes_asked') = 'array' "
+        "THEN json_extract(provenance, '$.failure_modes_asked') END "
+        "FROM judgments WHERE status = 'ok' AND failure_modes_asked = 1")
+    for rid, judge, listed in rows:
+        for mode in every if listed is None else set(json.loads(listed)) & set(every):
+            judges[mode].setdefault(rid, set()).add(judge)
+    return {m: [(rid, len(js)) for rid, js in by.items()] for m, by in judges.items()}
 
 
 def _human_modes(store: Store, position: pd.Series) -> dict[str, FloatArray]:
@@ -275,7 +299,8 @@ def _human_modes(store: Store, position: pd.Series) -> dict[str, FloatArray]:
     return _majority(asked, tags, position)
 
 
-def _majority(asked: list[Any], tags: list[Any], position: pd.Series) -> dict[str, FloatArray]:
+def _majority(asked: list[Any], tags: list[Any], position: pd.Series,
+              asked_by_mode: dict[str, list[tuple[Any, int]]] | None = None) -> dict[str, FloatArray]:
     from rater.taxonomy import load_taxonomy
 
     n = position.size
@@ -292,6 +317,12 @@ def _majority(asked: list[Any], tags: list[Any], position: pd.Series) -> dict[st
     if not n_asked.any():
         return {}
     for mode in modes:
-        out[mode] = np.where(n_asked > 0, (2 * counts[mode] >= n_asked).astype(np.float64), np.nan)
-        out[mode][n_asked == 0] = np.nan
+        k_asked = n_asked
+        if asked_by_mode is not None:
+            k_asked = np.zeros(n)
+            for rid, k in asked_by_mode.get(mode, []):
+                if rid in position.index:
+                    k_asked[position[rid]] = k
+        out[mode] = np.where(k_asked > 0, (2 * counts[mode] >= k_asked).astype(np.float64), np.nan)
+        out[mode][k_asked == 0] = np.nan
     return out

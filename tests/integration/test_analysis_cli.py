@@ -134,6 +134,15 @@ def test_agreement_on_a_scores_file_without_a_database(tmp_path: Path) -> None:
     assert records["human-human"]["alpha"] > 0.7 and records["human-judge:j"]["alpha"] > 0.7
 
 
+def test_an_undefined_alpha_says_why(tmp_path: Path) -> None:
+    """Judges that all give the same score leave alpha undefined; "n/a" alone reads like a missing result."""
+    rows = [f"u{i},judge,{j},empathy,5" for i in range(20) for j in ("a", "b")]
+    path = write_csv(tmp_path / "scores.csv", "response_id,source,rater,axis,score", rows)
+    code, output = invoke("agreement", "--scores", str(path), "--seed", "0", "--bootstrap", "20")
+    assert code == 0 and "n/a" in output
+    assert "alpha is undefined when the values do not vary" in output
+
+
 def test_a_bad_scores_file_names_the_line_and_the_fix(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "scores.csv", "response_id,source,rater,axis,score",
                      ["u1,human,a,empathy,3", "u1,human,b,empathy,lots"])

@@ -147,6 +147,18 @@ def test_no_api_key_reaches_the_database_or_the_output(
     assert rows(db, "SELECT count(*) AS n FROM responses")[0]["n"] == N_SCENARIOS * 2 * 2
 
 
+def test_an_unset_api_key_env_stops_the_model_without_sending_the_providers_usual_key(
+        db: Path, server: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LAB_PROXY_PASS", raising=False)
+    models = models_file(tmp_path, server, {"name": "via-proxy", "model": "openai/fake-proxy",
+                                            "api_key_env": "LAB_PROXY_PASS"})
+    result = generate(db, models)
+    assert server.calls == 0  # OPENAI_API_KEY never went to the proxy
+    assert result.exit_code == 1
+    assert "stopped via-proxy" in result.stdout and "LAB_PROXY_PASS" in result.stdout
+    assert rows(db, "SELECT count(*) AS n FROM responses")[0]["n"] == 0
+
+
 def test_a_key_written_in_the_models_file_is_refused(db: Path, tmp_path: Path) -> None:
     path = tmp_path / "models.toml"
     path.write_text('[[model]]\nname = "m"\nmodel = "openai/x"\napi_key = "sk-123"\n')

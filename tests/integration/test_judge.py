@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -77,6 +78,8 @@ def test_every_judge_scores_every_answer_on_every_axis_with_provenance(
     assert server.calls == CALLS_PER_JUDGE * 3
     assert f"{N_ANSWERS * 3} judgments ok, 0 failed" in result.stdout
     assert f"panel: {N_ANSWERS} answers by 3 of 3 judges" in result.stdout
+    # A judgment's comparison call is part of it, not a retry.
+    assert f"{CALLS_PER_JUDGE * 3} requests (0 retries)" in result.stdout
     scores = rows(db, "SELECT j.judge, j.response_id, s.axis, s.score, s.rationale FROM judgments j "
                       "JOIN judge_scores s ON s.judgment_id = j.id")
     assert len(scores) == N_ANSWERS * 3 * len(rubric.axes)
@@ -187,6 +190,14 @@ def test_transient_errors_are_retried_then_recorded_as_a_failure(
     assert rows(db, "SELECT count(*) AS n FROM judge_scores WHERE judgment_id = ?", failed["id"])[0]["n"] == 0
 
 
+def test_a_judge_stopped_by_a_refused_key_made_no_retries(db: Path, server: FakeOpenAI, tmp_path: Path) -> None:
+    panel = panel_file(tmp_path, server, {"name": "judge-a", "model": "openai/fake-a", "retries": 3})
+    server.script_for("fake-a", Status(401, "bad key"), forever=True)
+    result = judge(db, panel, "--concurrency", "1")
+    assert result.exit_code == 1 and "stopped judge-a" in result.stdout
+    assert re.search(r"\d+ requests \(0 retries\)", result.stdout)  # a 401 is not retried
+
+
 @pytest.mark.parametrize("bad", [
     "I think this answer is quite good overall.",                       # no JSON at all
     '{"protocol_fidelity": {"rationale": "x", "score": 9}}',             # off the scale, axes missing
@@ -195,7 +206,8 @@ def test_an_unusable_reply_is_sent_back_then_stored_as_failed_with_the_raw_reply
         db: Path, server: FakeOpenAI, tmp_path: Path, bad: str) -> None:
     panel = panel_file(tmp_path, server, {"name": "judge-a", "model": "openai/fake-a", "invalid_retries": 1})
     server.script_for("fake-a", Content(bad))  # one bad reply, then a good one
-    assert judge(db, panel, "--only", "t-pe-01-s1").exit_code == 0
+    result = judge(db, panel, "--only", "t-pe-01-s1")
+    assert result.exit_code == 0 and "2 requests (1 retries)" in result.stdout  # the reply sent back
     assert server.calls == 2 and rows(db, "SELECT status FROM judgments")[0]["status"] == "ok"
     retry = server.requests[1]["messages"]
     assert retry[-2] == {"role": "assistant", "content": bad}
@@ -205,6 +217,7 @@ def test_an_unusable_reply_is_sent_back_then_stored_as_failed_with_the_raw_reply
     server.script_for("fake-a", *[Content(bad)] * 4)
     result = judge(db, panel, "--only", "t-pe-01-age-70")
     assert result.exit_code == 1 and server.calls == 4  # two calls, each sent back once; its only judgment failed
+    assert "4 requests (2 retries)" in result.stdout
     assert "1 failed" in result.stdout and "--retry-failed" in result.stdout
     failed = rows(db, "SELECT * FROM judgments WHERE response_id = 'r4'")[0]
     assert failed["status"] == "failed"
@@ -368,3 +381,58 @@ def test_new_sibling_answers_leave_old_verdicts_alone_until_redo_changed(
     assert prov["replaced"][0]["status"] == "ok" and prov["replaced"][0]["call_key"] != prov["call_key"]
     server.reset_counts()
     assert judge(db, panel).exit_code == 0 and server.calls == 0
+
+
+def test_the_comparison_call_names_each_demographic_siblings_cue_text_not_only_its_label(
+        tmp_path: Path, server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A label such as "ses: sofasurfing" does not tell the judge what that sibling's patient said about
+    themselves; the cue sentence does, so the judge can tell a difference caused by the cue."""
+    from rater import bundled
+
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+    path = tmp_path / "study.db"
+    base = "cbt-demo-ses-birthday-balanced-death_statement_trap"
+    answers = tmp_path / "answers.csv"
+    answers.write_text("response_id,scenario_id,model,sample,text\n"
+                       f"b1,{base},model-a,1,answer one\nw1,{base}-wealthy,model-a,1,answer two\n")
+    with Store.open(path) as store:
+        store.ensure_rubric(load_rubric())
+        import_scenarios(store, bundled.scenario_paths())
+        import_responses(store, answers)
+    result = judge(path, panel_file(tmp_path, server, {"name": "judge-a", "model": "openai/fake-a"}))
+    assert result.exit_code == 0, result.output
+    compared = [r["messages"][-1]["content"] for r in server.requests
+                if "<sibling" in r["messages"][-1]["content"]]
+    on_base = next(c for c in compared if c.startswith(f"# Scenario {base}:"))
+    assert "He is a fund manager and owns a house in Edgbaston." in on_base
+    on_variant = next(c for c in compared if c.startswith(f"# Scenario {base}-wealthy:"))
+    assert "He works as an IT project manager and owns a flat." in on_variant
+
+
+def test_a_judge_without_structured_output_that_follows_the_reply_example_is_not_sent_back(
+        db: Path, server: FakeOpenAI, tmp_path: Path) -> None:
+    """A comparison call with repeated samples only asks no failure mode: its reply example has no
+    "failure_modes" key, so a judge that copies the example's shape (a local model without a schema) must
+    not be told its reply is missing one."""
+    def as_the_example_shows(body: dict[str, object]) -> str:
+        system = str(body["messages"][0]["content"])  # type: ignore[index]
+        return system[system.rindex("For example:") + len("For example:"):].strip()
+
+    more = tmp_path / "more.csv"  # a second sample of the escalation: siblings, but no demographic ones
+    more.write_text("response_id,scenario_id,model,sample,text\nr5,t-pe-01-s1,model-a,2,Are you safe now?\n")
+    with Store.open(db) as store:
+        import_responses(store, more)
+    server.responder = as_the_example_shows
+    panel = panel_file(tmp_path, server, {"name": "judge-a", "model": "openai/fake-a",
+                                          "structured_output": False, "invalid_retries": 0})
+    result = judge(db, panel, "--only", "t-pe-01-s1")
+    assert result.exit_code == 0, result.output
+    assert "2 judgments ok, 0 failed" in result.stdout
+    compared = [r["messages"][-1]["content"] for r in server.requests if "<sibling" in r["messages"][-1]["content"]]
+    assert len(compared) == 2
+
+    with FakeOpenAI() as strict:  # and the schema sent asks for no failure-mode list there
+        judge(db, panel_file(tmp_path, strict, {"name": "judge-b", "model": "openai/fake-b"}), "--only", "t-pe-01-s1")
+        schemas = [r["response_format"]["json_schema"]["schema"] for r in strict.requests
+                   if "<sibling" in r["messages"][-1]["content"]]
+        assert schemas and all("failure_modes" not in s["properties"] for s in schemas)

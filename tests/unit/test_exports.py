@@ -53,6 +53,22 @@ def rated(with_responses: Store) -> Store:
     return store
 
 
+def test_judge_scores_carry_the_failure_modes_each_judge_named(rated: Store, tmp_path: Path) -> None:
+    """Clinicians' tags are in ratings.csv; the judges' must be in judge_scores.csv for the same analysis."""
+    with rated.write():
+        ids = [r[0] for r in rated.conn.execute("SELECT id FROM judgments WHERE judge = 'judge-a' "
+                                                  "AND status = 'ok' ORDER BY id")]
+        rated.conn.execute("UPDATE judgments SET failure_modes_asked = 1 WHERE judge = 'judge-a'")
+        rated.conn.executemany("INSERT INTO judgment_failure_modes VALUES (?, ?)",
+                               [(ids[0], "missed_risk"), (ids[0], "false_reassurance")])
+    frame = pd.read_csv(run_export(rated, tmp_path)["judge_scores.csv"], keep_default_na=False, na_values=[""])
+    modes = {(r.judgment_id, r.failure_modes if isinstance(r.failure_modes, str) else None)
+             for r in frame.itertuples()}
+    assert (ids[0], '["false_reassurance","missed_risk"]') in modes
+    assert (ids[1], "[]") in modes  # asked, none observed
+    assert all(m is None for j, m in modes if j not in ids)  # judge-b was never asked
+
+
 def run_export(store: Store, out: Path, **kwargs) -> dict[str, Path]:
     report = compute(from_store(store), n_boot=50, seed=1)
     files = export(store, out, agreement=report, agreement_options={"bootstrap": 50}, **kwargs)

@@ -64,6 +64,22 @@ def test_the_wrong_kind_of_file_says_which_command_takes_it(write) -> None:
     assert "this looks like a models file: pass it to `rater generate --models`" in message
 
 
+def test_a_missing_name_in_a_models_file_suggests_a_model_name_not_a_judges(write) -> None:
+    message = problems_of(write, '[[model]]\nmodel = "openai/x"\n', "model")
+    assert "model[1]: needs 'name' as text" in message
+    assert 'name = "model-a"' in message and "judge" not in message
+
+
+def test_a_bad_setting_names_its_line(write) -> None:
+    text = ('aggregate = "mode"\n\n[[judge]]\nname = "a"\nmodel = "m"\n\n'
+            '[[judge]]\nname = "a"\nmodel = "m"\ntimeout = "fast"\n')
+    message = problems_of(write, text)
+    assert "panel.toml:1: aggregate: 'mode' is not an aggregate" in message
+    assert "panel.toml:10: judge[2].timeout: 'fast' is not a valid timeout" in message
+    twice = problems_of(write, '[[judge]]\nname = "a"\nmodel = "m"\n[[judge]]\nname = "a"\nmodel = "n"\n')
+    assert "panel.toml:5: judge[2].name: name 'a' is used twice" in twice
+
+
 def test_broken_toml_names_the_line(write) -> None:
     message = problems_of(write, '[[judge]]\nname = "a"\nmodel = \n')
     assert "panel.toml:3" in message and "not valid TOML" in message

@@ -50,6 +50,9 @@ def test_only_filters_by_id_pattern_and_field(store: Store) -> None:
         "t-pe-01-age-70"]
     with pytest.raises(RaterError, match="no scenario matches"):
         select_scenarios(scenarios, ("nothing-*",))
+    not_traps = [s.id for s in scenarios if not s.trap]
+    for spelled in ("trap=false", "trap=False", "trap=no", "trap=0"):
+        assert [s.id for s in select_scenarios(scenarios, (spelled,))] == not_traps
 
 
 def test_judge_plan_finds_samples_and_demographic_counterparts(with_responses: Store, write) -> None:

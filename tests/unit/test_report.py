@@ -218,6 +218,33 @@ def test_failure_modes_from_judges_corrected_with_clinicians_tags_and_escalation
     assert any(r["measure"] == "under_reaction" for r in report.escalation)
 
 
+def test_a_failure_mode_the_judges_were_not_asked_about_is_no_answer_not_none_observed() -> None:
+    """`rater judge` asks demographic_shift only where an answer has demographic siblings (its provenance
+    lists the modes asked): an escalation's answers must not count as "none observed" and dilute the share."""
+    from rater.taxonomy import load_taxonomy
+
+    store = study(judge_tags=True)
+    every = list(load_taxonomy().failure_modes)
+    with store.write():
+        c = store.conn
+        for scenario, modes in (("t-pe-01-s1", [m for m in every if m != "demographic_shift"]),
+                                ("t-pe-01", every), ("t-pe-01-age-70", every)):
+            c.execute("UPDATE judgments SET provenance = ? WHERE response_id IN "
+                      "(SELECT id FROM responses WHERE scenario_id = ?)",
+                      (json.dumps({"failure_modes_asked": modes}), scenario))
+        c.execute("INSERT INTO judgment_failure_modes SELECT j.id, 'demographic_shift' FROM judgments j "
+                  "JOIN responses r ON r.id = j.response_id WHERE r.scenario_id != 't-pe-01-s1'")
+    report = build(store, n_boot=20, seed=1)
+    overall = {r["estimator"]: r for r in report.failure_modes
+               if r["failure_mode"] == "demographic_shift" and r["by"] == "overall"}
+    assert overall["panel"]["share"] == pytest.approx(1.0)
+    assert overall["panel"]["n_answers"] == 160
+    # A mode every judgment was asked about keeps every answer.
+    missed = {r["estimator"]: r for r in report.failure_modes
+              if r["failure_mode"] == "missed_risk" and r["by"] == "overall"}
+    assert missed["panel"]["n_answers"] == 240 and missed["panel"]["share"] == pytest.approx(0.25)
+
+
 def test_demographic_families_show_spread_the_moved_variant_and_answer_ids() -> None:
     report = build(study(models=("model-a", "model-b")), n_boot=50, seed=1)
     rows = [r for r in report.demographic if r["axis"] == "protocol_fidelity"]
