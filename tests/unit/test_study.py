@@ -385,3 +385,16 @@ def test_status_counts_only_the_study_raters_ratings_as_complete(demo: Store):
                          judges_visible=False, shown_from_start=False,
                          scores={a: AxisScore(3.0) for a in ("protocol_fidelity", "crisis_safety")})
     assert study.progress(demo)[1]["complete"] == 1
+
+
+def test_queue_listing_keeps_its_columns_and_says_when_a_queue_is_empty(demo: Store):
+    # Found on the demo: long scenario ids pushed the response column out of line, and a rater
+    # outside the study got a bare header.
+    study.assign(demo, ["Dr A", "Dr B"], 2, 20, seed=3)
+    out = CliRunner().invoke(cli, ["queue", "--db", str(demo.path), "--rater", "Dr A"]).output
+    lines = out.splitlines()
+    starts = {line.index(r["response_id"]) for line, r in
+              zip(lines[1:], queue_listing(demo, demo.rater_id("Dr A")), strict=True)}
+    assert starts == {lines[0].index("response")}
+    out = CliRunner().invoke(cli, ["queue", "--db", str(demo.path), "--rater", "demo-clinician-1"]).output
+    assert "queue is empty" in out
