@@ -120,6 +120,9 @@ class RatingScreen(Screen[None]):
 
     def _empty(self) -> None:
         self.view = None
+        form = self.query_one(RatingForm)
+        form.load(FormState(), owner=None)
+        form.disabled = True  # nothing to rate: a number key must not look like a score given
         what = "in this queue" if not self.session.queue.filter.is_empty else "in this database"
         if self.session.queue.study is not None and self.session.queue.filter.is_empty:
             what = "assigned to you in this study"
@@ -139,6 +142,9 @@ class RatingScreen(Screen[None]):
         self._drafted = view.from_draft
         self.opened_at = time.monotonic()
         form = self.query_one(RatingForm)
+        if form.disabled:
+            form.disabled = False
+            form.focus()
         form.load(view.form, owner=view, must_score=view.must_score)
         self.query_one("#context", ContextPanel).show(view.scenario)
         self.query_one("#latest", LatestPanel).show(view.scenario)
