@@ -46,7 +46,7 @@ class FormState:
     focus: int = 0
 
     def to_json(self, phase: Phase, failure_modes: frozenset[str] | None = None) -> str:
-        """``failure_modes``: ticked on the checklist but not yet saved with a rating (kept with the draft)."""
+        """``failure_modes``: ticked on the checklist, not yet saved with a rating (kept with the draft)."""
         data: dict[str, Any] = {"scores": self.scores, "note": self.note, "flags": sorted(self.flags),
                                 "focus": self.focus, "phase": phase}
         if failure_modes is not None:
@@ -280,7 +280,8 @@ class RatingSession:
 
     # -- drafts and saving -----------------------------------------------------------------------
 
-    def save_draft(self, view: AnswerView, form: FormState, failure_modes: frozenset[str] | None = None) -> None:
+    def save_draft(self, view: AnswerView, form: FormState,
+                   failure_modes: frozenset[str] | None = None) -> None:
         """Keep a half-made rating (and failure modes ticked for it); called on every keystroke that
         changes the form."""
         self.store.save_draft(self.rater_id, view.response_id, form.to_json(view.phase, failure_modes))

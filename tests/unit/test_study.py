@@ -379,7 +379,7 @@ def test_status_counts_only_the_study_raters_ratings_as_complete(demo: Store):
     first = rows[0]["response_id"]
     other = next(r for r in ("Dr B", "Dr C") if first in
                  {x["response_id"] for x in queue_listing(demo, demo.rater_id(r))})
-    version, rubric = demo.rubric()
+    version, _ = demo.rubric()
     for name in ("Dr A", other):
         demo.save_rating(rater_id=demo.rater_id(name), response_id=first, rubric_version=version,
                          judges_visible=False, shown_from_start=False,

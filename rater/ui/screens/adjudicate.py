@@ -167,7 +167,7 @@ class AdjudicationScreen(Screen[None]):
                 shown = _cell(axis, ref[0]) if ref else "·"
             line += f"{shown:>5}"
             append(out, line + "\n", "reverse bold" if i == self.axis else "")
-        append(out, "  ".join(f"{k} {n}" for k, n in zip(letters, names)) + "\n", "dim")
+        append(out, "  ".join(f"{k} {n}" for k, n in zip(letters, names, strict=True)) + "\n", "dim")
         axis = axes[self.axis]
         ref = d.references.get(axis.id)
         if axis.nominal:
