@@ -336,7 +336,8 @@ def _print_report(report: Report, n_boot: int, confidence: float, confusion: boo
         if r.delta is not None:
             delta = f"{r.delta:+.3f} [{_f(r.delta_ci_low, '+.3f', 0)}, {_f(r.delta_ci_high, '+.3f', 0)}]"
         click.echo(f"{shown(r.comparison):<{wide}} {_alpha_text(r.alpha)} {interval:^17} "
-                   f"{_f(r.p_below_0667)} {_f(r.p_below_0800)} {r.n_units:>6} {r.n_excluded_units:>8} {r.n_pairable:>7}  "
+                   f"{_f(r.p_below_0667)} {_f(r.p_below_0800)} {r.n_units:>6} {r.n_excluded_units:>8} "
+                   f"{r.n_pairable:>7}  "
                    f"{_f(r.mean_bias, '+.2f')} {_f(r.exact)} {_f(r.within_one)} "
                    f"{_f(r.spearman_rho)}  {delta}")
         if confusion and r.confusion:
