@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from rater.counterparts import anchor, counterparts, with_siblings
 from rater.errors import Problem, RaterError
@@ -45,9 +45,22 @@ class FormState:
     flags: set[str] = field(default_factory=set)
     focus: int = 0
 
-    def to_json(self, phase: Phase) -> str:
-        return json.dumps({"scores": self.scores, "note": self.note, "flags": sorted(self.flags),
-                           "focus": self.focus, "phase": phase})
+    def to_json(self, phase: Phase, failure_modes: frozenset[str] | None = None) -> str:
+        """``failure_modes``: ticked on the checklist, not yet saved with a rating (kept with the draft)."""
+        data: dict[str, Any] = {"scores": self.scores, "note": self.note, "flags": sorted(self.flags),
+                                "focus": self.focus, "phase": phase}
+        if failure_modes is not None:
+            data["failure_modes"] = sorted(failure_modes)
+        return json.dumps(data)
+
+    @staticmethod
+    def failure_modes_of(data: str) -> frozenset[str] | None:
+        """The failure modes a draft keeps (None: none ticked since the last save)."""
+        try:
+            modes = json.loads(data).get("failure_modes")
+        except (ValueError, AttributeError):
+            return None
+        return None if not isinstance(modes, list) else frozenset(str(m) for m in modes)
 
     @classmethod
     def from_json(cls, data: str) -> tuple[FormState, str | None]:
@@ -106,6 +119,8 @@ class AnswerView:
     # The rating saved for this phase as it is in the database (None: not saved), so an edit
     # not yet saved can be told apart from it.
     saved_form: FormState | None = None
+    # Failure modes ticked in the draft, not yet saved with a rating (None: none).
+    draft_modes: frozenset[str] | None = None
 
     @property
     def pending(self) -> bool:
@@ -200,11 +215,13 @@ class RatingSession:
         base_id = rating_id or phases.get(0) or phases.get(1) or phases.get(None)
         form = self._saved_form(base_id) if base_id else FormState()
         from_draft = set_aside = False
+        draft_modes = None
         draft = self._draft(response_id)
         if draft is not None:
             drafted, drafted_phase = FormState.from_json(draft)
             if drafted_phase in (None, phase):
                 form, from_draft = drafted, True
+                draft_modes = FormState.failure_modes_of(draft)
             else:
                 set_aside = True
         if remember:
@@ -220,7 +237,7 @@ class RatingSession:
             phase=phase, form=form, saved=rating_id is not None, from_draft=from_draft,
             n_siblings=len(siblings), draft_set_aside=set_aside,
             must_score=with_siblings(self.rubric.axes, have),
-            saved_form=self._saved_form(rating_id) if rating_id else None)
+            saved_form=self._saved_form(rating_id) if rating_id else None, draft_modes=draft_modes)
 
     # -- siblings ------------------------------------------------------------------------------
 
@@ -263,9 +280,11 @@ class RatingSession:
 
     # -- drafts and saving -----------------------------------------------------------------------
 
-    def save_draft(self, view: AnswerView, form: FormState) -> None:
-        """Keep a half-made rating; called on every keystroke that changes the form."""
-        self.store.save_draft(self.rater_id, view.response_id, form.to_json(view.phase))
+    def save_draft(self, view: AnswerView, form: FormState,
+                   failure_modes: frozenset[str] | None = None) -> None:
+        """Keep a half-made rating (and failure modes ticked for it); called on every keystroke that
+        changes the form."""
+        self.store.save_draft(self.rater_id, view.response_id, form.to_json(view.phase, failure_modes))
 
     def check(self, form: FormState, view: AnswerView | None = None) -> list[str]:
         """Why ``form`` cannot be saved yet (empty: it can); with ``view``, also the answer's own

@@ -556,7 +556,8 @@ class RaterProgress:
 
 def progress(store: Store) -> tuple[list[RaterProgress], dict[str, int] | None]:
     """Every rater's progress, and for a study: answers in it, and how many hold K ratings already
-    (``{"answers": n, "complete": m, "per_answer": K}``; None without a study)."""
+    from the raters the study gave them to (``{"answers": n, "complete": m, "per_answer": K}``;
+    None without a study)."""
     from rater.rating import median_seconds
 
     study = current_study(store)
@@ -588,6 +589,7 @@ def progress(store: Store) -> tuple[list[RaterProgress], dict[str, int] | None]:
     n, complete = store.conn.execute(
         "SELECT count(*), coalesce(sum(n >= ?), 0) FROM (SELECT s.response_id, "
         "(SELECT count(DISTINCT g.rater_id) FROM ratings g WHERE g.response_id = s.response_id "
-        "AND g.judges_visible IS NOT 1) AS n "
+        "AND g.judges_visible IS NOT 1 AND g.rater_id IN (SELECT a.rater_id FROM assignments a "
+        "WHERE a.study_id = s.study_id AND a.response_id = s.response_id)) AS n "
         "FROM study_answers s WHERE s.study_id = ?)", (study.per_answer, study.id)).fetchone()
     return out, {"answers": int(n), "complete": int(complete), "per_answer": study.per_answer}

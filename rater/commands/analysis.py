@@ -318,7 +318,9 @@ def _print_report(report: Report, n_boot: int, confidence: float, confusion: boo
         click.secho(f"note: {shown(note)}", fg="yellow")
     click.echo(LEGEND)
     ci = f"{confidence:.0%} CI"
-    header = (f"{'comparison':<26} {'alpha':>6} {ci:^17} {'P<.667':>6} {'P<.800':>6} {'units':>6} "
+    # as wide as the longest comparison, so long judge or rater names do not push the columns out
+    wide = max([26, *(len(shown(r.comparison)) for r in report.records)])
+    header = (f"{'comparison':<{wide}} {'alpha':>6} {ci:^17} {'P<.667':>6} {'P<.800':>6} {'units':>6} "
               f"{'left out':>8} {'values':>7}  {'bias':>6} {'exact':>6} {'±1':>6} {'rho':>6}  delta [CI]")
     section: tuple[str | None, str | None, str] | None = None
     for r in report.records:
@@ -333,8 +335,9 @@ def _print_report(report: Report, n_boot: int, confidence: float, confusion: boo
         delta = ""
         if r.delta is not None:
             delta = f"{r.delta:+.3f} [{_f(r.delta_ci_low, '+.3f', 0)}, {_f(r.delta_ci_high, '+.3f', 0)}]"
-        click.echo(f"{shown(r.comparison):<26} {_alpha_text(r.alpha)} {interval:^17} {_f(r.p_below_0667)} "
-                   f"{_f(r.p_below_0800)} {r.n_units:>6} {r.n_excluded_units:>8} {r.n_pairable:>7}  "
+        click.echo(f"{shown(r.comparison):<{wide}} {_alpha_text(r.alpha)} {interval:^17} "
+                   f"{_f(r.p_below_0667)} {_f(r.p_below_0800)} {r.n_units:>6} {r.n_excluded_units:>8} "
+                   f"{r.n_pairable:>7}  "
                    f"{_f(r.mean_bias, '+.2f')} {_f(r.exact)} {_f(r.within_one)} "
                    f"{_f(r.spearman_rho)}  {delta}")
         if confusion and r.confusion:

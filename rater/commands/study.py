@@ -132,9 +132,17 @@ def queue(db_path: str | None, name: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
-    click.echo(f"{'#':>5}  {'status':<8} {'scenario':<28} response")
+    from rater.literal import shown
+
+    if not rows:
+        click.echo(f"{shown(name)}'s queue is empty: the study gives them no answers "
+                   "(rater study add-rater adds them to it).")
+        return
+    width = max(len("scenario"), *(len(shown(r["scenario_id"])) for r in rows))
+    click.echo(f"{'#':>5}  {'status':<8} {'scenario':<{width}}  response")
     for r in rows:
-        click.echo(f"{r['position']:>5}  {r['status']:<8} {r['scenario_id']:<28} {r['response_id']}")
+        click.echo(f"{r['position']:>5}  {r['status']:<8} {shown(r['scenario_id']):<{width}}  "
+                   f"{shown(r['response_id'])}")
 
 
 COMMANDS = [study, queue]

@@ -142,6 +142,26 @@ def needed_for(c: float, gap: float) -> float:
     return (c / (2 * gap)) ** 2
 
 
+def delta_decided(low: float, high: float, margin: float) -> bool:
+    """A replacement delta's verdict is decided when its interval excludes 0 or lies inside +/- margin.
+
+    >>> delta_decided(-0.09, -0.01, 0.05), delta_decided(-0.04, 0.04, 0.05), delta_decided(-0.09, 0.01, 0.05)
+    (True, True, False)
+    """
+    return not math.isnan(low) and (not low <= 0 <= high or (-margin <= low and high <= margin))
+
+
+def delta_gap(estimate: float, margin: float) -> float:
+    """The half-width below which an interval around ``estimate`` is decided (:func:`delta_decided`):
+    it excludes 0 once narrower than ``|estimate|``, and lies inside +/- margin once narrower than
+    ``margin - |estimate|``; whichever comes first.
+
+    >>> [round(delta_gap(e, 0.05), 3) for e in (0.0, -0.02, 0.04, 0.2)]
+    [0.05, 0.03, 0.04, 0.2]
+    """
+    return max(abs(estimate), margin - abs(estimate))
+
+
 def fit_scale(sizes: list[int], widths: list[float]) -> float:
     """Least-squares ``c`` in ``width = c / sqrt(n)`` (through the origin in 1/sqrt(n)).
 
@@ -266,10 +286,10 @@ def simulate(tidy: TidyScores, *, per_answer: int = 2, sizes: list[int] | None =
             decided = not (lo <= threshold <= hi) if not math.isnan(lo) else False
         else:
             estimate, threshold = rec.delta if rec.delta is not None else math.nan, 0.0
-            gap = max(abs(estimate), margin)
+            gap = delta_gap(estimate, margin)
             dlo = math.nan if rec.delta_ci_low is None else rec.delta_ci_low
             dhi = math.nan if rec.delta_ci_high is None else rec.delta_ci_high
-            decided = not math.isnan(dlo) and (not dlo <= 0 <= dhi or (-margin <= dlo and dhi <= margin))
+            decided = delta_decided(dlo, dhi, margin)
         needed = needed_for(scale, gap) if not math.isnan(estimate) and not math.isnan(scale) else math.inf
         curves.append(Curve(key[0], key[1], estimate, threshold, widths, scale, scale_error, needed, decided))
     curves.sort(key=lambda c: ([a.id for a in tidy.axes].index(c.axis), c.comparison != "human-panel",

@@ -252,3 +252,23 @@ def test_agreement_export_and_the_app_screen_report_the_same_figures(tmp_path: P
     assert screen.report.panel == "max"
     assert printed == exported == shown
     assert any(r["comparison"] == "human-panel" for r in printed)
+
+
+def test_agreement_table_keeps_its_columns_for_long_judge_names(study: Path) -> None:
+    # Found on the demo: "human-reference:demo-clinician-1" and the like pushed every later
+    # column of their row out of line with the header.
+    import sqlite3
+
+    with sqlite3.connect(study) as conn:
+        conn.execute("UPDATE judgments SET judge = 'a-judge-with-a-rather-long-name' "
+                     "WHERE judge = 'judge-lenient'")
+    code, out = invoke("agreement", "--db", str(study), "--seed", "1", "--bootstrap", "50")
+    assert code == 0, out
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("comparison"))
+    end = header.index("alpha") + len("alpha")
+    rows = [line for line in lines if line.startswith(("human-", "judge-", "replacement:"))]
+    assert any("a-judge-with-a-rather-long-name" in r for r in rows)
+    for row in rows:
+        assert row[end - 1].isdigit() or row[end - 3:end] == "n/a", (header, row)
+        assert row[end] == " "

@@ -98,3 +98,23 @@ def test_adjudication_screen_80x24(snap_compare, adj_db):
         assert snap_compare(app, terminal_size=(80, 24), press=["right"])
     finally:
         store.close()
+
+
+async def test_clinicians_whose_names_share_their_first_letters_are_told_apart(tmp_path):
+    # Found on the demo: "demo-clinician-1/-2/-3" were all headed "demo".
+    path = tmp_path / "same.db"
+    store = fill(Store.open(path), tmp_path)
+    version, rubric = store.rubric()
+    for i, name in enumerate(("demo-clinician-1", "demo-clinician-2")):
+        rid = store.ensure_rater(name)
+        scores = {a: AxisScore(float(1 + 3 * i)) for a in rubric.axis_ids if not rubric.axis(a).nominal}
+        store.save_rating(rater_id=rid, response_id="a1", rubric_version=version, scores=scores,
+                          judges_visible=False, shown_from_start=False, note="", flags=[])
+    app = build_adjudication_app(store, "Chief")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        text = str(app.screen.query_one("#adj-detail", Static).render())
+        header = next(line for line in text.splitlines() if "panel" in line)
+        assert "demo" not in header and header.split()[:2] == ["A", "B"]
+        assert "A demo-clinician-1" in text and "B demo-clinician-2" in text
+    store.close()

@@ -150,3 +150,24 @@ async def test_blind_mode_ticks_belong_to_the_phase_they_were_made_in(make_app, 
         await pilot.pause()
     assert tags(db_path) == [(view.response_id, 1, ["missed_risk"]),
                              (view.response_id, 1, ["task_abandonment"])]
+
+
+async def test_ticks_made_before_saving_survive_quitting_and_are_saved_after_a_restart(make_app, db_path):
+    # Found on the demo: "Failure modes (hallucinated content) will be saved with this rating",
+    # then quit and restart: the draft's note came back, the ticks did not.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen.view
+        await pilot.press("f")
+        await pilot.pause()
+        await tick(pilot, "missed_risk")
+        await pilot.press("enter")
+        await pilot.pause()
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert app.screen.view.response_id == view.response_id
+        for k in "434514":
+            await pilot.press(k)
+        await pilot.press("enter")
+        await pilot.pause()
+    assert tags(db_path) == [(view.response_id, 1, ["missed_risk"])]

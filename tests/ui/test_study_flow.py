@@ -149,3 +149,19 @@ async def test_top_line_fits_80_columns_with_a_long_name_the_demo_marker_and_jud
         line = top_line(app)
         assert "left 5" in line and "judges shown" in line
         assert len(line) <= 80 - len(" ILLUSTRATIVE DEMO DATA ") - len(" F1 help ") - 2
+
+
+async def test_with_nothing_to_rate_a_number_key_scores_nothing(make_app, db_path):
+    # Found on the demo: a rater outside the study pressed 3 and saw "Protocol fidelity 3" ticked
+    # beside "Nothing to rate assigned to you in this study".
+    from rater import study
+
+    with Store.open(db_path) as s:
+        study.assign(s, ["Other A", "Other B"], 2, 5, seed=1)
+    app = make_app(blind=True)
+    async with app.run_test(size=SIZE) as pilot:
+        assert screen(app).view is None
+        await pilot.press("3", "4")
+        await pilot.pause()
+        assert app.screen.query_one(RatingForm).state.scores == {}
+        assert "Nothing to rate" in str(app.screen.query_one("#answer", Static).render())

@@ -109,3 +109,16 @@ def test_plan_cli_from_a_pilot(tmp_path):
         assert c["decided_now"] or c["needed_answers"] is None or c["hours"] is not None
     text = CliRunner().invoke(cli, ["plan", "--db", str(path), "--bootstrap", "40", "--repeats", "1"]).output
     assert "width of the 95% interval" in text and "human-panel" in text
+
+
+@pytest.mark.parametrize("estimate", [0.0, 0.01, -0.02, 0.03, -0.04, 0.049, 0.06, -0.2])
+def test_the_answers_a_delta_needs_are_the_answers_that_decide_it(estimate):
+    # Found on the demo: delta -0.04 was "needs 103, 0 more, 0 hours" and yet not decided with 111:
+    # the half-width it needs was taken as the margin (0.05), but an interval around -0.04 only
+    # clears 0 once narrower than 0.04 (and sits inside +/-0.05 only once narrower than 0.01).
+    from rater.stats.plan import delta_decided, delta_gap
+
+    margin = 0.05
+    gap = delta_gap(estimate, margin)
+    assert delta_decided(estimate - 0.99 * gap, estimate + 0.99 * gap, margin)
+    assert not delta_decided(estimate - 1.01 * gap, estimate + 1.01 * gap, margin)

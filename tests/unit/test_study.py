@@ -14,7 +14,7 @@ from rater.cli import cli
 from rater.demo import build_demo
 from rater.errors import RaterError
 from rater.queue import RaterQueue, queue_listing, queue_seed
-from rater.store import Store
+from rater.store import AxisScore, Store
 from tests import simdata
 
 STRATA = ("model", "modality", "risk_level")
@@ -367,3 +367,34 @@ def test_extending_a_uniform_study_keeps_one_probability_per_stratum(big_store):
     # Horvitz-Thompson: the weights add up to about every answer in the database
     assert sum(study.inclusion_weights(big_store).values()) == pytest.approx(len(study.answers(big_store)),
                                                                            rel=0.15)
+
+
+def test_status_counts_only_the_study_raters_ratings_as_complete(demo: Store):
+    # Found on the demo: right after `study assign`, status said "44 with 2 blind ratings already"
+    # because the demo clinicians (not in the study) had rated every answer.
+    study.assign(demo, ["Dr A", "Dr B", "Dr C"], 2, 40, seed=3)
+    _, summary = study.progress(demo)
+    assert summary["answers"] > 0 and summary["complete"] == 0
+    rows = queue_listing(demo, demo.rater_id("Dr A"))
+    first = rows[0]["response_id"]
+    other = next(r for r in ("Dr B", "Dr C") if first in
+                 {x["response_id"] for x in queue_listing(demo, demo.rater_id(r))})
+    version, _ = demo.rubric()
+    for name in ("Dr A", other):
+        demo.save_rating(rater_id=demo.rater_id(name), response_id=first, rubric_version=version,
+                         judges_visible=False, shown_from_start=False,
+                         scores={a: AxisScore(3.0) for a in ("protocol_fidelity", "crisis_safety")})
+    assert study.progress(demo)[1]["complete"] == 1
+
+
+def test_queue_listing_keeps_its_columns_and_says_when_a_queue_is_empty(demo: Store):
+    # Found on the demo: long scenario ids pushed the response column out of line, and a rater
+    # outside the study got a bare header.
+    study.assign(demo, ["Dr A", "Dr B"], 2, 20, seed=3)
+    out = CliRunner().invoke(cli, ["queue", "--db", str(demo.path), "--rater", "Dr A"]).output
+    lines = out.splitlines()
+    starts = {line.index(r["response_id"]) for line, r in
+              zip(lines[1:], queue_listing(demo, demo.rater_id("Dr A")), strict=True)}
+    assert starts == {lines[0].index("response")}
+    out = CliRunner().invoke(cli, ["queue", "--db", str(demo.path), "--rater", "demo-clinician-1"]).output
+    assert "queue is empty" in out

@@ -43,6 +43,15 @@ def _cell(axis: Axis, score: float | None, na: str = "N/A", tied: bool = False) 
     return axis.label(score)[: 2 if tied else 3] + ("*" if tied else "")
 
 
+def _letter(i: int) -> str:
+    """A clinician's column: A..Z, then A2, B2... (the legend under the table names them).
+
+    >>> [_letter(0), _letter(25), _letter(26)]
+    ['A', 'Z', 'A2']
+    """
+    return chr(ord("A") + i % 26) + (str(i // 26 + 1) if i >= 26 else "")
+
+
 def _full(axis: Axis, score: float | None, na: str = "N/A") -> str:
     """A score in a sentence: "4", or on a nominal axis its key and category, "3 under reaction"."""
     if score is None or not axis.nominal or not float(score).is_integer():
@@ -140,7 +149,9 @@ class AdjudicationScreen(Screen[None]):
         # Columns of 5 for each clinician, the panel and the reference; the axis names give way.
         room = max(self.app.size.width - 30 - 8, 40)  # borders, padding, a scrollbar and a spare
         width = max(10, min(max(len(a.name) for a in axes) + 1, room - 2 - 5 * (len(names) + 2)))
-        append(out, " " * (width + 2) + "".join(f"{n[:4]:>5}" for n in names) + f"{'panel':>6}{'ref':>5}\n",
+        # Clinicians by letter (names often share their first letters: "demo-clinician-1", "-2"...).
+        letters = [_letter(i) for i in range(len(names))]
+        append(out, " " * (width + 2) + "".join(f"{k:>5}" for k in letters) + f"{'panel':>6}{'ref':>5}\n",
                "dim")
         for i, axis in enumerate(axes):
             mark = "▶ " if i == self.axis else "  "
@@ -156,6 +167,7 @@ class AdjudicationScreen(Screen[None]):
                 shown = _cell(axis, ref[0]) if ref else "·"
             line += f"{shown:>5}"
             append(out, line + "\n", "reverse bold" if i == self.axis else "")
+        append(out, "  ".join(f"{k} {n}" for k, n in zip(letters, names, strict=True)) + "\n", "dim")
         axis = axes[self.axis]
         ref = d.references.get(axis.id)
         if axis.nominal:
@@ -172,7 +184,8 @@ class AdjudicationScreen(Screen[None]):
             append(out, f"failed: {', '.join(d.panel.failed)}\n", "dim")
         append(out, "\nClinicians\n", "bold underline")
         for c in d.clinicians:
-            append(out, f"{c.rater} ({c.phase})", "bold")
+            key = f"{letters[names.index(c.rater)]} " if c in blind else ""
+            append(out, f"{key}{c.rater} ({c.phase})", "bold")
             append(out, f" {_full(axis, c.scores.get(axis.id)) if axis.id in c.scores else '·'}")
             if c.flags:
                 append(out, "  flags: " + ", ".join(c.flags), "bold yellow")

@@ -120,6 +120,9 @@ class RatingScreen(Screen[None]):
 
     def _empty(self) -> None:
         self.view = None
+        form = self.query_one(RatingForm)
+        form.load(FormState(), owner=None)
+        form.disabled = True  # nothing to rate: a number key must not look like a score given
         what = "in this queue" if not self.session.queue.filter.is_empty else "in this database"
         if self.session.queue.study is not None and self.session.queue.filter.is_empty:
             what = "assigned to you in this study"
@@ -138,7 +141,12 @@ class RatingScreen(Screen[None]):
         self._warned = None
         self._drafted = view.from_draft
         self.opened_at = time.monotonic()
+        if view.draft_modes is not None:
+            self._pending_modes.setdefault(view.response_id, view.draft_modes)
         form = self.query_one(RatingForm)
+        if form.disabled:
+            form.disabled = False
+            form.focus()
         form.load(view.form, owner=view, must_score=view.must_score)
         self.query_one("#context", ContextPanel).show(view.scenario)
         self.query_one("#latest", LatestPanel).show(view.scenario)
@@ -269,7 +277,7 @@ class RatingScreen(Screen[None]):
         # Moving between axes alone is not a draft: an answer merely looked at stays "to do".
         if (current and self._drafted) or (form.scores, form.note, form.flags) != (
                 view.form.scores, view.form.note, view.form.flags):
-            self.session.save_draft(view, form)
+            self.session.save_draft(view, form, self._pending_modes.get(view.response_id))
             if current:
                 self._drafted = True
         if current:
@@ -406,6 +414,9 @@ class RatingScreen(Screen[None]):
             what = ", ".join(sorted(modes)).replace("_", " ") or "none seen"
             if rating_id is None:
                 self._pending_modes[view.response_id] = modes
+                # kept with the draft, so quitting before the save does not lose the ticks
+                session.save_draft(view, self.query_one(RatingForm).state, modes)
+                self._drafted = self._drafted or view is self.view
                 self.notify(f"Failure modes ({what}) will be saved with this rating.", markup=False)
             else:
                 session.store.set_failure_modes(rating_id, modes)
