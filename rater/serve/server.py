@@ -4,6 +4,8 @@ Built on aiohttp and textual-serve's ``AppService`` (which speaks Textual's web
 driver protocol with the app process) and its browser terminal (textual.js,
 xterm.css, the Roboto Mono font, all served from here: the page fetches
 nothing from elsewhere, and its Content-Security-Policy forbids it to).
+textual-serve is a separate package that does not import Textual: Textual runs only
+in each session's app process (rater.ui.served), never in the server (a test says so).
 
 Who may enter: ``GET /r/TOKEN`` checks the token against the hashes in
 ``rater_links``, starts a server-side session and sets its random id in a

@@ -144,3 +144,14 @@ def test_names_and_addresses_are_printed_literally(tmp_path, store: Store):
     rid, _ = links.add_rater(store, evil, None, None)
     links.open_session(store, rater_id=rid, mode="rate", client="10.0.0.1\x1b[2J", server_pid=1)
     assert not any("\x1b" in line for line in links.status_lines(store))
+
+
+def test_the_server_imports_no_textual() -> None:
+    """The server is core: it speaks textual-serve's protocol, but Textual runs only in each app process."""
+    import subprocess
+    import sys
+
+    code = ("import sys, rater.serve.server, rater.serve.links, rater.commands.serve, rater.commands.raters\n"
+            "print(sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
