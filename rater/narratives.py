@@ -179,8 +179,7 @@ def _demographic(doc: Located, raw: Any, at: str, tax: Taxonomy, used: set[str],
     return str(group), base, out
 
 
-def parse_narrative(doc: Located, tax: Taxonomy, libraries: Mapping[str, Library] | None = None
-                    ) -> tuple[list[Scenario], list[Problem]]:
+def parse_narrative(doc: Located, tax: Taxonomy) -> tuple[list[Scenario], list[Problem]]:
     """Validate one narrative document and expand it into its scenarios."""
     problems: list[Problem] = []
     raw = doc.data
@@ -203,7 +202,7 @@ def parse_narrative(doc: Located, tax: Taxonomy, libraries: Mapping[str, Library
                                     "two capital letters (US, UK, CA, AU, IE, NZ...) or unknown"))
     profile = _text(doc, raw, "patient_profile", "", problems)
     try:
-        library = (libraries or {}).get(str(modality)) or load_library(str(modality))
+        library = load_library(str(modality))
     except RaterError as exc:
         return [], problems + exc.problems
     families = raw.get("families")

@@ -48,9 +48,6 @@ class Library:
     keys: dict[tuple[str, str], Key]  # (step, provocation) -> key
     source: str
 
-    def steps_for(self, provocation: str) -> list[str]:
-        return [step for step, p in self.keys if p == provocation]
-
 
 def library_path(modality: str) -> Path:
     return bundled.data_dir() / "provocations" / f"{modality}.yaml"

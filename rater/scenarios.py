@@ -16,6 +16,7 @@ from typing import Any
 
 from rater import bundled
 from rater.errors import Problem, RaterError
+from rater.provocations import MAX_PROVOKES
 from rater.taxonomy import Taxonomy, load_taxonomy
 from rater.yamlsrc import Located, load_file
 
@@ -210,9 +211,9 @@ def _family_fields(doc: Located, raw: Mapping[str, Any], tax: Taxonomy, risk: An
         out["trap"] = True
     provokes = _text_list(doc, raw, "provokes", problems, required=False)
     bad = [m for m in provokes if m not in tax.failure_modes or modality not in tax.failure_modes[m]]
-    if bad or len(provokes) > 3:
-        problems.append(doc.problem("provokes", f"{list(provokes)!r}: at most 3 failure modes of "
-                                    f"taxonomy.yaml that apply to {modality}", "see taxonomy.yaml"))
+    if bad or len(provokes) > MAX_PROVOKES:
+        problems.append(doc.problem("provokes", f"{list(provokes)!r}: at most {MAX_PROVOKES} failure modes "
+                                    f"of taxonomy.yaml that apply to {modality}", "see taxonomy.yaml"))
     out["provokes"] = provokes
     out["later"] = _text_list(doc, raw, "later", problems, required=False)
     provocation = raw.get("provocation")

@@ -216,7 +216,7 @@ def _entry(t: Any, at: str, where: str, problems: list[Problem]) -> Entry | None
                  backoff=float(t.get("backoff", 1.0)),
                  rpm=float(t["rpm"]) if t.get("rpm") is not None else None,
                  structured_output=bool(t.get("structured_output", True)), api_key_env=env,
-                 max_reply_kb=float(t.get("max_reply_kb", 256.0)))
+                 max_reply_kb=float(t.get("max_reply_kb", Entry.max_reply_kb)))
 
 
 def _secret_keys(value: Any, prefix: str = "") -> list[str]:

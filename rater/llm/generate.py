@@ -151,7 +151,7 @@ def make_handler(store: Store, run_id: int) -> Any:
             "prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens,
             "cost_usd": reply.cost, "provider_model": reply.provider_model,
         }
-        store.add_responses([("r-" + job.key[:20], s.id, entry.name, sample, caller.redact(reply.text),
+        store.add_responses([("r-" + job.key[:20], s.id, entry.name, sample, reply.text,
                               json.dumps(provenance, ensure_ascii=False), provenance["time"], job.key)])
         return Outcome(True, reply.attempts, reply.cost)
 

@@ -339,9 +339,8 @@ async def _converse(job: Job, caller: Caller, call: JudgeCall, rubric: Rubric) -
         except CallFailed as exc:
             ex.calls += exc.attempts
             ex.error = f"no reply after {exc.attempts} attempts ({exc.kind}): {exc.message}"
-            partial = getattr(exc, "partial", None)  # an oversized reply, where calls keep its start
-            if partial is not None:
-                ex.raw, ex.error = partial, f"an unusable reply ({exc.kind}): {exc.message}"
+            if exc.partial is not None:  # an oversized reply, whose (masked) start calls keep
+                ex.raw, ex.error = exc.partial, f"an unusable reply ({exc.kind}): {exc.message}"
             elif ex.raw is not None:
                 ex.error = f"an unusable reply, then {ex.error}"
             return ex
@@ -352,7 +351,7 @@ async def _converse(job: Job, caller: Caller, call: JudgeCall, rubric: Rubric) -
         ex.tokens[1] += reply.completion_tokens or 0
         ex.cost = None if ex.cost is None or reply.cost is None else ex.cost + reply.cost
         ex.provider_model = reply.provider_model
-        ex.raw = caller.redact(reply.text)
+        ex.raw = reply.text  # masked where it arrived (Caller._reply)
         parsed, problems = parse_reply(reply.text, rubric, call.axes, call.failure_modes)
         if parsed is not None:
             ex.reply = parsed
