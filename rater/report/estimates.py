@@ -374,9 +374,12 @@ def trust(data: StudyData, n_boot: int, seed: int, confidence: float) -> list[di
             # The calibration's own cross-validated figures, which its verdict rests on.
             cv = next((r for r in (data.calibration or {}).get("report", [])
                        if r.get("axis") == spec.id and r.get("comparison") == "human-panel"), None)
-            if cv and cv.get("alpha_after") is not None:
-                low, high = cv.get("ci_low_after"), cv.get("ci_high_after")
-                alpha = (float(cv["alpha_after"]), math.nan if low is None else float(low),
+            # Its verdict is on what was kept (calibrated where that helped, raw elsewhere);
+            # calibrations from before that rule only have the calibrated ("after") figures.
+            when = "kept" if cv and cv.get("alpha_kept") is not None else "after"
+            if cv and cv.get(f"alpha_{when}") is not None:
+                low, high = cv.get(f"ci_low_{when}"), cv.get(f"ci_high_{when}")
+                alpha = (float(cv[f"alpha_{when}"]), math.nan if low is None else float(low),
                          math.nan if high is None else float(high))
         elif hp is not None and not math.isnan(hp.ci_low):
             trusted = hp.ci_low >= TENTATIVE

@@ -394,6 +394,12 @@ def test_a_stored_calibration_is_applied_and_its_cross_validated_verdict_reporte
     trust = {t["axis"]: t for t in report.trust}["protocol_fidelity"]
     assert trust["calibrated"] and trust["calibration_id"] == cal_id
     assert trust["alpha_source"] == "calibration, cross-validated"
+    # The figure beside the verdict is the one the verdict rests on: what calibration kept.
+    stored = cal.latest(store)
+    assert stored is not None and stored["id"] == cal_id
+    kept = next(r for r in stored["report"]
+                if r["axis"] == "protocol_fidelity" and r["comparison"] == "human-panel")
+    assert trust["human_panel_alpha"] == pytest.approx(kept["alpha_kept"], abs=1e-3)
     calibrated = {r["estimator"]: r for r in report.results
                   if r["axis"] == "protocol_fidelity" and r["model"] == "model-a"}
     # The calibrated panel is closer to the clinicians than the raw one; the clinicians' mean is unchanged.
@@ -415,3 +421,4 @@ def test_no_clinician_ratings_or_no_judgments_still_report_what_there_is(tmp_pat
     rows = {r["estimator"]: r["mean"] for r in report.results if r["axis"] == "protocol_fidelity"}
     assert rows["panel"] is None and rows["human"] is not None
     assert (write(report, tmp_path)[0]).exists()
+
