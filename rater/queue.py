@@ -302,12 +302,10 @@ class RaterQueue:
             self._done_in_order = None
         self.skipped.discard(rowid)
 
-    def mark_skipped(self, rowid: int, skipped: bool = True) -> None:
-        """Count ``rowid`` as skipped (done, not rated), or no longer skipped."""
-        if skipped and rowid not in self.rated:
+    def mark_skipped(self, rowid: int) -> None:
+        """Count ``rowid`` as skipped (done, not rated)."""
+        if rowid not in self.rated:
             self.skipped.add(rowid)
-        else:
-            self.skipped.discard(rowid)
         self._done_in_order = None
 
     def next_todo(self, after: int | None = None) -> int | None:

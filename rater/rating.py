@@ -122,11 +122,6 @@ class AnswerView:
     # Failure modes ticked in the draft, not yet saved with a rating (None: none).
     draft_modes: frozenset[str] | None = None
 
-    @property
-    def pending(self) -> bool:
-        """Whether ``form`` (the draft) differs from the saved rating: an edit not yet saved."""
-        return self.saved_form is not None and self.from_draft and not self.saved_form.same(self.form)
-
 
 class RatingSession:
     """One rater's session on one database: loading answers, drafts and saving; ``queue`` is their order."""
@@ -213,7 +208,9 @@ class RatingSession:
             phase, key = "blind", 0
         rating_id = phases.get(key)
         base_id = rating_id or phases.get(0) or phases.get(1) or phases.get(None)
-        form = self._saved_form(base_id) if base_id else FormState()
+        saved_form = self._saved_form(rating_id) if rating_id else None
+        base = saved_form if base_id == rating_id else self._saved_form(base_id) if base_id else None
+        form = base.copy() if base else FormState()
         from_draft = set_aside = False
         draft_modes = None
         draft = self._draft(response_id)
@@ -237,7 +234,7 @@ class RatingSession:
             phase=phase, form=form, saved=rating_id is not None, from_draft=from_draft,
             n_siblings=len(siblings), draft_set_aside=set_aside,
             must_score=with_siblings(self.rubric.axes, have),
-            saved_form=self._saved_form(rating_id) if rating_id else None, draft_modes=draft_modes)
+            saved_form=saved_form, draft_modes=draft_modes)
 
     # -- siblings ------------------------------------------------------------------------------
 

@@ -172,15 +172,6 @@ def current_study(store: Store) -> Study | None:
     return Study(int(row[0]), int(row[1]), row[2], tuple(json.loads(row[3])), int(row[4]))
 
 
-def assigned_responses(store: Store, rater_id: int) -> set[str] | None:
-    """The response ids assigned to a rater in the newest study; None when there is no study."""
-    study = current_study(store)
-    if study is None:
-        return None
-    return {r[0] for r in store.conn.execute(
-        "SELECT response_id FROM assignments WHERE study_id = ? AND rater_id = ?", (study.id, rater_id))}
-
-
 def inclusion_weights(store: Store) -> dict[str, float]:
     """Per answer of the newest study, 1 / its inclusion probability; empty when there is no study.
 

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rater.atomic import replacing
+from rater.exports import _SCORE
 
 if TYPE_CHECKING:
     from rater.exports import Exported, _Files
     from rater.store import Store
 
-_SCORE = "CASE WHEN {0} = CAST({0} AS INTEGER) THEN CAST({0} AS INTEGER) ELSE {0} END"
 
 TABLES: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
     "adjudications": (f"""

@@ -412,3 +412,16 @@ async def test_an_imported_note_with_escape_sequences_is_shown_not_obeyed(make_a
         await pilot.press("n")
         await pilot.pause()
         assert "\x1b" not in app.screen.query_one("#note").value
+
+
+async def test_undo_takes_back_a_whole_note_edit_not_one_letter(make_app):
+    from rater.ui.widgets.form import RatingForm
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n", *"vague", "enter")
+        form = app.screen.query_one(RatingForm)
+        assert form.state.note == "vague"
+        await pilot.press("z")
+        await pilot.pause()
+        assert form.state.note == ""

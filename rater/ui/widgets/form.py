@@ -58,6 +58,8 @@ def _cell(axis: Axis, score: float | None) -> str:
 class RatingForm(Vertical, can_focus=True):
     """Scores, note and flags for one answer. Number keys score the highlighted axis."""
 
+    _note_remembered = False  # the note being edited has its undo step already
+
     DEFAULT_CSS = """
     RatingForm { height: auto; }
     RatingForm > #form-lines { height: auto; }
@@ -323,6 +325,7 @@ class RatingForm(Vertical, can_focus=True):
                                     "To write a note, press n first."))
 
     def action_note(self) -> None:
+        self._note_remembered = False  # one undo step for this whole edit of the note, not one a key
         note = self.query_one("#note", Input)
         note.can_focus = True
         note.display = True
@@ -343,7 +346,9 @@ class RatingForm(Vertical, can_focus=True):
     @on(Input.Changed, "#note")
     def _note_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self._remember()
+        if not self._note_remembered:
+            self._remember()
+            self._note_remembered = True
         self.state.note = event.value
         self.post_message(self.Changed(self.state.copy(), self.owner))
 
