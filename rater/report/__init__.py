@@ -165,7 +165,7 @@ def _csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> No
 
 
 def _cell(value: Any) -> Any:
-    """A spreadsheet never runs a cell: text starting with = + - @ gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
+    """A spreadsheet never runs a cell (rater.exports.excel_cell); None is an empty cell."""
+    from rater.exports import excel_cell
+
+    return "" if value is None else excel_cell(value)

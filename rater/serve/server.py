@@ -308,7 +308,9 @@ class RaterServer:
         self.live: dict[int, Live] = {}        # rater id -> their one live tab
         self.cookie_name = "__Host-rater" if config.secure_cookie else "rater_session"
         self.tap = os.environ.get(TAP_ENV) == "1"
-        self._assets = assets()
+        # Read once: the event loop never waits on the disk for textual.js or the font.
+        self._assets = {name: (body.encode() if isinstance(body, str) else body.read_bytes(), kind)
+                        for name, (body, kind) in assets().items()}
         self._app_process = _app_process_class()
         self._watch: asyncio.Task[None] | None = None
         self.launcher = Launcher()
@@ -430,8 +432,7 @@ class RaterServer:
         found = self._assets.get(request.match_info["name"])
         if found is None:
             raise web.HTTPNotFound()
-        body, content_type = found
-        data = body.encode() if isinstance(body, str) else body.read_bytes()
+        data, content_type = found
         return web.Response(body=data, content_type=content_type)
 
     async def favicon(self, request: web.Request) -> web.Response:
