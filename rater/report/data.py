@@ -63,8 +63,6 @@ class StudyData:
     axes: list[AxisSpec]
     panel: dict[str, FloatArray]                 # axis -> panel aggregate per answer (nan: none)
     human: dict[str, FloatArray]                 # axis -> clinicians' consensus (nan: not rated)
-    judge_votes: dict[str, FloatArray]           # axis -> judges x answers (nominal axes)
-    human_votes: dict[str, FloatArray]           # axis -> clinicians x answers (nominal axes)
     weights: FloatArray | None                   # 1 / inclusion probability per answer (None: equal)
     tidy: TidyScores
     calibration: dict[str, Any] | None
@@ -77,15 +75,6 @@ class StudyData:
     @property
     def models(self) -> list[str]:
         return sorted(self.answers["model"].unique())
-
-
-def has_table(store: Store, name: str) -> bool:
-    return store.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                              (name,)).fetchone() is not None
-
-
-def has_column(store: Store, table: str, column: str) -> bool:
-    return any(r[1] == column for r in store.conn.execute(f"PRAGMA table_info({table})"))
 
 
 def axis_specs(rubric: Rubric) -> list[AxisSpec]:
@@ -134,8 +123,6 @@ def load(store: Store, models: tuple[str, ...] = ()) -> StudyData:
     method = panel_method(store)
     panel: dict[str, FloatArray] = {}
     human: dict[str, FloatArray] = {}
-    judge_votes: dict[str, FloatArray] = {}
-    human_votes: dict[str, FloatArray] = {}
     data = axis_data(tidy) if len(tidy.scores) else {}
     for spec in axes:
         panel[spec.id] = np.full(ids.size, np.nan)
@@ -148,44 +135,17 @@ def load(store: Store, models: tuple[str, ...] = ()) -> StudyData:
         cols = cols[keep].astype(np.intp)
         domain = np.asarray(spec.values)
         judge, humans = d.judge[:, keep], d.human[:, keep]
-        if spec.level == "nominal":
-            judge_votes[spec.id] = _placed(judge, cols, ids.size)
-            human_votes[spec.id] = _placed(humans, cols, ids.size)
-            panel[spec.id][cols] = _nominal_call(judge, domain)
-            human[spec.id][cols] = _nominal_call(humans, domain)
-        else:
-            if judge.shape[0]:
-                panel[spec.id][cols] = combine(judge, domain, method)
-            if humans.shape[0]:
-                human[spec.id][cols] = combine(humans, domain, DEFAULT_CONSENSUS)
-    weights, study = _weights(store, ids, notes)
-    out = StudyData(ids, answers, axes, panel, human, judge_votes, human_votes, weights, tidy, latest,
+        # A nominal axis (crisis direction): the most frequent category, a tie to the gravest.
+        judge_how, human_how = ("mode", "mode") if spec.level == "nominal" else (method, DEFAULT_CONSENSUS)
+        if judge.shape[0]:
+            panel[spec.id][cols] = combine(judge, domain, judge_how)
+        if humans.shape[0]:
+            human[spec.id][cols] = combine(humans, domain, human_how)
+    weights, study = _weights(store, ids)
+    out = StudyData(ids, answers, axes, panel, human, weights, tidy, latest,
                     method, notes=notes, study=study)
-    out.judge_modes = _judge_modes(store, position, notes)
+    out.judge_modes = _judge_modes(store, position)
     out.human_modes = _human_modes(store, position)
-    return out
-
-
-def _placed(matrix: FloatArray, cols: npt.NDArray[np.intp], n: int) -> FloatArray:
-    out = np.full((matrix.shape[0], n), np.nan)
-    out[:, cols] = matrix
-    return out
-
-
-def _nominal_call(matrix: FloatArray, domain: FloatArray) -> FloatArray:
-    """Per answer, the category most raters chose; a tie goes to the highest code.
-
-    For the crisis direction (appropriate, over-reaction, under-reaction) a
-    tie thus never makes an answer look better than half its raters said:
-    under-reaction before over-reaction before appropriate.
-    """
-    out = np.full(matrix.shape[1], np.nan)
-    if not matrix.shape[0]:
-        return out
-    counts = np.stack([(matrix == v).sum(axis=0) for v in domain])  # categories x answers
-    has = counts.sum(axis=0) > 0
-    best = counts.shape[0] - 1 - np.argmax(counts[::-1], axis=0)
-    out[has] = np.asarray(domain)[best[has]]
     return out
 
 
@@ -205,14 +165,11 @@ def _calibrated(tidy: TidyScores, latest: dict[str, Any], axes: set[str]) -> Tid
 def _answers(store: Store) -> pd.DataFrame:
     import pandas as pd
 
-    family = "coalesce(s.family, s.base_id, s.id)" if has_column(store, "scenarios", "family") \
-        else "coalesce(s.base_id, s.id)"
-    trap = "coalesce(s.trap, 0)" if has_column(store, "scenarios", "trap") else "0"
     cursor = store.conn.cursor()
     cursor.row_factory = None
-    rows = cursor.execute(f"""
+    rows = cursor.execute("""
         SELECT r.id, r.model, r.scenario_id, r.sample, s.modality, s.step, s.risk_level, s.severity,
-               s.base_id, s.demographic_group, {family}, {trap}
+               s.base_id, s.demographic_group, coalesce(s.family, s.base_id, s.id), s.trap
         FROM responses r JOIN scenarios s ON s.id = r.scenario_id ORDER BY r.id""").fetchall()
     frame = pd.DataFrame.from_records(rows, columns=[
         "response_id", "model", "scenario_id", "sample", "modality", "step", "risk_level", "severity",
@@ -223,31 +180,19 @@ def _answers(store: Store) -> pd.DataFrame:
     return frame
 
 
-def _weights(store: Store, ids: npt.NDArray[Any], notes: list[str]
-             ) -> tuple[FloatArray | None, dict[str, Any] | None]:
+def _weights(store: Store, ids: npt.NDArray[Any]) -> tuple[FloatArray | None, dict[str, Any] | None]:
     """1 / inclusion probability per answer from the newest study; None (equal) when there is none."""
-    try:
-        from rater.study import inclusion_weights  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return None, None
-    try:
-        found = inclusion_weights(store)
-    except Exception as exc:  # a study module of another version: say so, use equal weights
-        notes.append(f"inclusion weights could not be read ({exc}); equal weights used")
-        return None, None
+    from rater.study import inclusion_weights
+
+    found = inclusion_weights(store)
     if not found:
         return None, None
     weights = np.array([float(found.get(r, math.nan)) for r in ids], dtype=np.float64)
     return weights, {"answers_with_weights": int(np.sum(~np.isnan(weights)))}
 
 
-def _judge_modes(store: Store, position: pd.Series, notes: list[str]) -> dict[str, FloatArray]:
+def _judge_modes(store: Store, position: pd.Series) -> dict[str, FloatArray]:
     """Per failure mode: 1 where at least half the judges asked tagged the answer, 0 if fewer, nan unasked."""
-    if not (has_table(store, "judgment_failure_modes")
-            and has_column(store, "judgments", "failure_modes_asked")):
-        notes.append("the judges were not asked for failure modes (this database predates it): "
-                     "failure-mode shares rest on clinicians' tags alone")
-        return {}
     asked = store.conn.execute(
         "SELECT response_id, count(DISTINCT judge) FROM judgments WHERE status = 'ok' "
         "AND failure_modes_asked = 1 GROUP BY response_id").fetchall()
@@ -283,8 +228,6 @@ def _modes_asked(store: Store) -> dict[str, list[tuple[Any, int]]]:
 
 def _human_modes(store: Store, position: pd.Series) -> dict[str, FloatArray]:
     """The same from clinicians' checklists: per rater and answer, the blind checked rating first."""
-    if not has_table(store, "rating_failure_modes"):
-        return {}
     asked = store.conn.execute(
         "SELECT response_id, count(DISTINCT rater_id) FROM ratings WHERE failure_modes_checked = 1 "
         "GROUP BY response_id").fetchall()
