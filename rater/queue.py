@@ -161,7 +161,7 @@ class RaterQueue:
 
     def _compute_order(self, conn: sqlite3.Connection) -> list[int]:
         # group_concat hands back one string: much faster than 100,000 Python row objects.
-        fam = scenario_family_sql("s", self.store)
+        fam = scenario_family_sql("s")
         where, args = "", {"seed": self.seed}
         if self.study is not None:
             where = ("WHERE r.id IN (SELECT response_id FROM assignments WHERE study_id = :study "

@@ -58,18 +58,15 @@ class Answer:
     fields: dict[str, Any]
 
 
-def scenario_family_sql(alias: str = "s", store: Store | None = None) -> str:
-    """SQL for a scenario's family: its ``family`` column where the schema has one, else the base id
-    or its own id (flat scenario files: a base and its variants and escalations)."""
-    has_family = store is not None and any(
-        r[1] == "family" for r in store.conn.execute("PRAGMA table_info(scenarios)"))
-    return (f"coalesce({alias}.family, {alias}.base_id, {alias}.id)" if has_family
-            else f"coalesce({alias}.base_id, {alias}.id)")
+def scenario_family_sql(alias: str = "s") -> str:
+    """SQL for a scenario's family: its ``family`` column (every migrated store has one, filled for
+    flat scenario files too), else its base id or its own id."""
+    return f"coalesce({alias}.family, {alias}.base_id, {alias}.id)"
 
 
 def answers(store: Store) -> list[Answer]:
     """Every answer with its family key and the fields a study can stratify by."""
-    fam = scenario_family_sql("s", store)
+    fam = scenario_family_sql("s")
     rows = store.conn.execute(
         f"SELECT r.id, r.scenario_id, r.model, {fam} AS family, s.modality, s.risk_level, s.severity, "
         f"s.step, s.demographic_group FROM responses r JOIN scenarios s ON s.id = r.scenario_id "
