@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rater.errors import Problem, RaterError
-from rater.panel import Panel, aggregate, mode, panel_method, panel_table
+from rater.panel import Panel, aggregate, mode, panel_method, panel_scores, panel_table
 from rater.phases import phase_sql
 from rater.rubric import Axis
 from rater.rules import DEFAULT_CONSENSUS, FLAGS
@@ -149,18 +149,20 @@ def detail(store: Store, case: Case) -> CaseDetail:
         tags = tuple(f for f in json.loads(flags or "[]") if f in FLAGS)
         clinicians.append(ClinicianRating(name, phase, scores, note or "", tags))
     panels = panel_table(store, [case.response_id], method=panel_method(store))
-    from rater.panel import panel_scores
-
     panel = panels.get(case.response_id) or panel_scores(store, case.response_id)
-    return CaseDetail(case, row[0], row[1], clinicians, panel, references(store).get(case.response_id, {}))
+    return CaseDetail(case, row[0], row[1], clinicians, panel,
+                      references(store, case.response_id).get(case.response_id, {}))
 
 
-def references(store: Store) -> dict[str, dict[str, tuple[float | None, str, str]]]:
-    """response -> axis -> (score, rationale, adjudicator): the newest reference of each answer and axis."""
+def references(store: Store, response_id: str | None = None
+               ) -> dict[str, dict[str, tuple[float | None, str, str]]]:
+    """response -> axis -> (score, rationale, adjudicator): the newest reference of each answer and axis
+    (of one answer, ``response_id``, when given: the screen opens one case at a time)."""
     out: dict[str, dict[str, tuple[float | None, str, str]]] = defaultdict(dict)
+    where, args = ("WHERE a.response_id = ? ", (response_id,)) if response_id is not None else ("", ())
     for rid, axis, score, rationale, name in store.conn.execute(
             "SELECT a.response_id, a.axis, a.score, a.rationale, r.name FROM adjudications a "
-            "JOIN raters r ON r.id = a.adjudicator_id ORDER BY a.updated_at, a.id"):
+            f"JOIN raters r ON r.id = a.adjudicator_id {where}ORDER BY a.updated_at, a.id", args):
         out[rid][axis] = (score, rationale, name)
     return dict(out)
 
