@@ -301,10 +301,13 @@ class RatingSession:
                 problems.append(f"{self.rubric.axis(axis_id).name} is not N/A for this answer: {why}")
         return problems
 
-    def save(self, view: AnswerView, form: FormState, seconds_spent: float | None = None) -> int:
+    def save(self, view: AnswerView, form: FormState, seconds_spent: float | None = None,
+             failure_modes: frozenset[str] | None = None) -> int:
         """Save the rating for the answer's phase in one committed transaction; drops its draft.
 
-        Raises RaterError when the form is incomplete. Returns the rating id.
+        ``failure_modes``: the checklist's ticks made before saving (None: the checklist was not
+        opened), committed with the rating. Raises RaterError when the form is incomplete. Returns
+        the rating id.
         """
         problems = self.check(form, view)
         if problems:
@@ -318,6 +321,8 @@ class RatingSession:
                 flags=sorted(form.flags), seconds_spent=seconds_spent, source="app",
                 # A revision keeps what its row says (a new one is told apart by its blind rating).
                 shown_from_start={"open": True, "blind": False}.get(view.phase))
+            if failure_modes is not None:
+                self.store.set_failure_modes(rating_id, failure_modes)
             self.store.delete_draft(self.rater_id, view.response_id)
         self.queue.mark_rated(view.rowid)
         return rating_id

@@ -314,11 +314,12 @@ class RatingScreen(Screen[None]):
             self.notify(problems[0], severity="warning", markup=False)
             return
         try:
-            rating_id = self.session.save(view, event.form, seconds_spent=time.monotonic() - self.opened_at)
+            self.session.save(view, event.form, seconds_spent=time.monotonic() - self.opened_at,
+                              failure_modes=self._pending_modes.get(view.response_id))
         except RaterError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self._save_modes(view, rating_id)
+        self._pending_modes.pop(view.response_id, None)
         if view.phase == "blind":
             # Said in the form's frame (a toast would cover the judges' table just revealed).
             self.show_answer(self.session.after_blind_save(view))
@@ -334,11 +335,12 @@ class RatingScreen(Screen[None]):
                         severity="warning", markup=False)
             return
         try:
-            rating_id = self.session.save(view, form, seconds_spent=None)
+            self.session.save(view, form, seconds_spent=None,
+                              failure_modes=self._pending_modes.get(view.response_id))
         except RaterError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self._save_modes(view, rating_id)
+        self._pending_modes.pop(view.response_id, None)
         self.notify(f"{view.label} saved.", markup=False)
         self._draw_progress()
 
@@ -388,11 +390,6 @@ class RatingScreen(Screen[None]):
         """Page the answer, the scenario or the judges' panel (none of them takes focus)."""
         scroll = self.query_one(f"#{panel}-scroll", VerticalScroll)
         (scroll.scroll_page_down if step > 0 else scroll.scroll_page_up)(animate=False)
-
-    def _save_modes(self, view: AnswerView, rating_id: int) -> None:
-        modes = self._pending_modes.pop(view.response_id, None)
-        if modes is not None:
-            self.session.store.set_failure_modes(rating_id, modes)
 
     def action_failure_modes(self) -> None:
         """The failure-mode checklist for this answer; ticks are saved with (or onto) this phase's rating."""
