@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
@@ -59,8 +58,6 @@ class ServedApp(RaterApp):
     browser lets them through.
     """
 
-    # CSS_PATH is resolved beside the class that uses it: point at the rating app's own file.
-    CSS_PATH = str(Path(importlib.import_module(RaterApp.__module__).__file__ or ".").with_name("app.tcss"))
     CSS = "#help-hint { display: none; }"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="quit", show=False, priority=True),
