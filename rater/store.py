@@ -44,9 +44,14 @@ SKIP_REASONS = {
 """Why a rater may skip an answer (the key is stored, the text shown); 'other' needs a note."""
 
 
+def stamp(when: datetime) -> str:
+    """``when`` (UTC) as ISO 8601 with milliseconds, the format every table uses."""
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 def now() -> str:
-    """UTC time as ISO 8601 with milliseconds, the format every table uses."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    """The time now, as every table stores it (:func:`stamp`)."""
+    return stamp(datetime.now(UTC))
 
 
 def resolve_db_path(option: str | os.PathLike[str] | None) -> Path:

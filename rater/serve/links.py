@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from rater.errors import Problem, RaterError
+from rater.store import now, stamp
 
 if TYPE_CHECKING:
     from rater.store import Store
@@ -35,10 +36,6 @@ BASE_URL_META = "serve_url"
 HEARTBEAT_SECONDS = 15
 FRESH_SECONDS = 60
 """A session whose heartbeat is older than this is not shown as connected."""
-
-
-def _stamp(when: datetime) -> str:
-    return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _utcnow() -> datetime:
@@ -74,8 +71,6 @@ def _rater(store: Store, name: str) -> tuple[int, str]:
 
 def add_rater(store: Store, name: str, role: str | None, credentials: str | None) -> tuple[int, bool]:
     """Add rater ``name`` (or update the role/credentials given); returns (id, created)."""
-    from rater.store import now
-
     name = name.strip()
     if not name:
         raise RaterError(Problem("a rater needs a name", field="NAME"))
@@ -125,11 +120,9 @@ def base_url(store: Store, given: str | None) -> str:
 
 def issue_link(store: Store, name: str, *, days: float | None, base: str) -> tuple[str, str | None, int]:
     """A new personal link for ``name``: (url, expires_at or None, earlier links ended)."""
-    from rater.store import now
-
     rater_id, _ = _rater(store, name)
     token = new_token()
-    expires = _stamp(_utcnow() + timedelta(days=days)) if days is not None else None
+    expires = stamp(_utcnow() + timedelta(days=days)) if days is not None else None
     with store.write():
         ended = store.conn.execute(
             "UPDATE rater_links SET revoked_at = ? WHERE rater_id = ? AND revoked_at IS NULL",
@@ -141,8 +134,6 @@ def issue_link(store: Store, name: str, *, days: float | None, base: str) -> tup
 
 def revoke(store: Store, name: str) -> int:
     """End every link of ``name``; returns how many were still active."""
-    from rater.store import now
-
     rater_id, _ = _rater(store, name)
     with store.write():
         return int(store.conn.execute(
@@ -157,20 +148,20 @@ def resolve(store: Store, token: str) -> LinkHolder | None:
     row = store.conn.execute(
         "SELECT l.id, l.rater_id, r.name, r.role FROM rater_links l JOIN raters r ON r.id = l.rater_id "
         "WHERE l.token_hash = ? AND l.revoked_at IS NULL AND (l.expires_at IS NULL OR l.expires_at > ?)",
-        (hash_token(token), _stamp(_utcnow()))).fetchone()
+        (hash_token(token), now())).fetchone()
     return LinkHolder(int(row[0]), int(row[1]), str(row[2]), str(row[3])) if row else None
 
 
 def link_valid(store: Store, link_id: int) -> bool:
     return store.conn.execute(
         "SELECT 1 FROM rater_links WHERE id = ? AND revoked_at IS NULL "
-        "AND (expires_at IS NULL OR expires_at > ?)", (link_id, _stamp(_utcnow()))).fetchone() is not None
+        "AND (expires_at IS NULL OR expires_at > ?)", (link_id, now())).fetchone() is not None
 
 
 def link_states(store: Store) -> dict[int, str]:
     """rater id -> how their newest link stands: 'active until ...', 'active', 'revoked', 'expired'."""
     out: dict[int, str] = {}
-    now_s = _stamp(_utcnow())
+    now_s = now()
     for rater_id, expires, revoked in store.conn.execute(
             "SELECT rater_id, expires_at, revoked_at FROM rater_links ORDER BY id"):
         if revoked:
@@ -185,18 +176,14 @@ def link_states(store: Store) -> dict[int, str]:
 # -- the server's session table ------------------------------------------------------------------
 
 def open_session(store: Store, *, rater_id: int, mode: str, client: str, server_pid: int) -> int:
-    from rater.store import now
-
-    stamp = now()
+    started = now()
     with store.write():
         return int(store.conn.execute(
             "INSERT INTO serve_sessions (rater_id, mode, client, server_pid, started_at, seen_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)", (rater_id, mode, client, server_pid, stamp, stamp)).lastrowid or 0)
+            "VALUES (?, ?, ?, ?, ?, ?)", (rater_id, mode, client, server_pid, started, started)).lastrowid or 0)
 
 
 def touch_sessions(store: Store, ids: list[int]) -> None:
-    from rater.store import now
-
     if not ids:
         return
     with store.write():
@@ -205,8 +192,6 @@ def touch_sessions(store: Store, ids: list[int]) -> None:
 
 
 def close_session(store: Store, session_id: int, reason: str) -> None:
-    from rater.store import now
-
     with store.write():
         store.conn.execute("UPDATE serve_sessions SET ended_at = ?, end_reason = ? "
                            "WHERE id = ? AND ended_at IS NULL", (now(), reason, session_id))
@@ -214,9 +199,7 @@ def close_session(store: Store, session_id: int, reason: str) -> None:
 
 def close_left_open(store: Store) -> int:
     """Close rows a killed server left open (no heartbeat for a while)."""
-    from rater.store import now
-
-    cutoff = _stamp(_utcnow() - timedelta(seconds=FRESH_SECONDS))
+    cutoff = stamp(_utcnow() - timedelta(seconds=FRESH_SECONDS))
     with store.write():
         return int(store.conn.execute(
             "UPDATE serve_sessions SET ended_at = ?, end_reason = 'server gone' "
@@ -229,7 +212,7 @@ def connected(store: Store) -> list[tuple[str, str, str, str]]:
         rows = store.conn.execute(
             "SELECT r.name, s.mode, s.client, s.started_at FROM serve_sessions s "
             "JOIN raters r ON r.id = s.rater_id WHERE s.ended_at IS NULL AND s.seen_at >= ? "
-            "ORDER BY s.started_at", (_stamp(_utcnow() - timedelta(seconds=FRESH_SECONDS)),)).fetchall()
+            "ORDER BY s.started_at", (stamp(_utcnow() - timedelta(seconds=FRESH_SECONDS)),)).fetchall()
     except Exception:  # a database not yet migrated by this rater (read-only status)
         return []
     return [(str(a), str(b), str(c), str(d)) for a, b, c, d in rows]
