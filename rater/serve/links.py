@@ -176,11 +176,11 @@ def link_states(store: Store) -> dict[int, str]:
 # -- the server's session table ------------------------------------------------------------------
 
 def open_session(store: Store, *, rater_id: int, mode: str, client: str, server_pid: int) -> int:
-    started = now()
+    at = now()
     with store.write():
         return int(store.conn.execute(
             "INSERT INTO serve_sessions (rater_id, mode, client, server_pid, started_at, seen_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)", (rater_id, mode, client, server_pid, started, started)).lastrowid or 0)
+            "VALUES (?, ?, ?, ?, ?, ?)", (rater_id, mode, client, server_pid, at, at)).lastrowid or 0)
 
 
 def touch_sessions(store: Store, ids: list[int]) -> None:
