@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from rater.errors import Problem, RaterError
-from rater.userfile import MAX_LINE_CHARS, iter_lines, value_problem
+from rater.userfile import MAX_LINE_CHARS, iter_lines, parse_failure, value_problem
 
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # A score as people write it: ASCII digits, an optional minus and decimals. Not what float()
@@ -172,8 +172,7 @@ def _jsonl_rows(lines: Iterator[str], path: Path, required: Sequence[str], known
                                      str(path), line,
                                      fix="each line must be one complete JSON object")) from None
         except (ValueError, RecursionError) as exc:  # a number of 5,000 digits; nesting past the stack
-            cause = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
-            raise RaterError(Problem(f"is not usable JSON ({cause})", str(path), line,
+            raise RaterError(Problem(f"is not usable JSON ({parse_failure(exc)})", str(path), line,
                                      fix="each line must be one flat JSON object")) from None
         if not isinstance(row, dict):
             raise RaterError(Problem("is not a JSON object", str(path), line,

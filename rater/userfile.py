@@ -152,6 +152,12 @@ def iter_lines(path: Path) -> Iterator[str]:
         yield pending
 
 
+def parse_failure(exc: BaseException) -> str:
+    """Why a parser gave up, in a few words: nesting past the stack, or its own first clause
+    (an integer of thousands of digits says so before its advice)."""
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
+
+
 def value_problem(value: Any, depth: int = 0) -> str | None:
     """Why a parsed value (from YAML, JSON or TOML) cannot be taken in, or None.
 

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from rater.errors import Problem, RaterError
-from rater.userfile import MAX_DEPTH, read_text, value_problem
+from rater.userfile import MAX_DEPTH, parse_failure, read_text, value_problem
 
 
 @dataclass
@@ -144,7 +144,7 @@ def load_documents(text: str, file: str) -> list[Located]:
             try:
                 data = loader.construct_document(node)
             except ValueError as exc:  # an integer of thousands of digits
-                raise RaterError(Problem(f"holds a value that cannot be read ({str(exc).split(';')[0]})",
+                raise RaterError(Problem(f"holds a value that cannot be read ({parse_failure(exc)})",
                                          file, line, fix="check the numbers in this document")) from None
             why = value_problem(data)
             if why:

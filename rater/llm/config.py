@@ -23,7 +23,7 @@ from typing import Any
 
 from rater.errors import Problem, RaterError
 from rater.rules import DEFAULT_PANEL_AGGREGATE, PANEL_AGGREGATES
-from rater.userfile import read_text, value_problem
+from rater.userfile import parse_failure, read_text, value_problem
 
 _OWN_KEYS = {"name", "model", "timeout", "retries", "invalid_retries", "backoff", "rpm",
              "structured_output", "api_key_env", "max_reply_kb"}
@@ -97,8 +97,7 @@ def load_config(path: Path, kind: str) -> RunConfig:
                                  int(line.group(1)) if line else None,
                                  fix="see examples/models.toml and examples/panel.toml")) from None
     except (ValueError, RecursionError) as exc:  # an integer of 5,000 digits; nesting past the stack
-        cause = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split(";")[0]
-        raise RaterError(Problem(f"is not usable TOML ({cause})", where,
+        raise RaterError(Problem(f"is not usable TOML ({parse_failure(exc)})", where,
                                  fix="see examples/models.toml and examples/panel.toml")) from None
     why = value_problem(raw)
     if why:
