@@ -32,15 +32,7 @@ from rater.adjudication import Case, CaseDetail
 from rater.errors import RaterError
 from rater.rubric import Axis, Rubric
 from rater.store import Store
-from rater.ui.widgets.literal import append, literal, score_text
-
-
-def _cell(axis: Axis, score: float | None, na: str = "N/A", tied: bool = False) -> str:
-    """A score in the narrow columns: the number, or a nominal axis's category by its first letters
-    (as the rating screen's judge panel writes it; * marks a tied mode)."""
-    if score is None or not axis.nominal:
-        return score_text(score, na)
-    return axis.label(score)[: 2 if tied else 3] + ("*" if tied else "")
+from rater.ui.widgets.literal import append, literal, score_cell, score_full
 
 
 def _letter(i: int) -> str:
@@ -50,13 +42,6 @@ def _letter(i: int) -> str:
     ['A', 'Z', 'A2']
     """
     return chr(ord("A") + i % 26) + (str(i // 26 + 1) if i >= 26 else "")
-
-
-def _full(axis: Axis, score: float | None, na: str = "N/A") -> str:
-    """A score in a sentence: "4", or on a nominal axis its key and category, "3 under reaction"."""
-    if score is None or not axis.nominal or not float(score).is_integer():
-        return score_text(score, na)
-    return axis.choice(int(score))
 
 
 class AdjudicationScreen(Screen[None]):
@@ -159,12 +144,12 @@ class AdjudicationScreen(Screen[None]):
             line = f"{mark}{name.ljust(width)}"
             line += "".join(f"{self._score(c.scores, axis):>5}" for c in blind)
             pa = d.panel.axes.get(axis.id)
-            line += f"{_cell(axis, pa.aggregate, 'n/a', pa.tied) if pa and pa.n_judges_ok else '-':>6}"
+            line += f"{score_cell(axis, pa.aggregate, 'n/a', pa.tied) if pa and pa.n_judges_ok else '-':>6}"
             ref = d.references.get(axis.id)
             if i == self.axis and self.asking:
-                shown = _cell(axis, self.pending) + "?"
+                shown = score_cell(axis, self.pending) + "?"
             else:
-                shown = _cell(axis, ref[0]) if ref else "·"
+                shown = score_cell(axis, ref[0]) if ref else "·"
             line += f"{shown:>5}"
             append(out, line + "\n", "reverse bold" if i == self.axis else "")
         append(out, "  ".join(f"{k} {n}" for k, n in zip(letters, names, strict=True)) + "\n", "dim")
@@ -173,12 +158,12 @@ class AdjudicationScreen(Screen[None]):
         if axis.nominal:
             append(out, "keys: " + " · ".join(axis.choice(p) for p in axis.values) + " (no order)\n", "dim")
         if ref:
-            append(out, f"reference {_full(axis, ref[0])} by {ref[2]}: ", "bold")
+            append(out, f"reference {score_full(axis, ref[0])} by {ref[2]}: ", "bold")
             append(out, ref[1] + "\n")
         append(out, f"\nJudges on {axis.name}\n", "bold underline")
         pa = d.panel.axes.get(axis.id)
         for name, v in (pa.judges.items() if pa else ()):
-            append(out, f"{name} {_full(axis, v.score, 'n/a')}: ", "bold")
+            append(out, f"{name} {score_full(axis, v.score, 'n/a')}: ", "bold")
             append(out, (v.rationale or "(no reason given)") + "\n")
         if d.panel.failed:
             append(out, f"failed: {', '.join(d.panel.failed)}\n", "dim")
@@ -186,7 +171,7 @@ class AdjudicationScreen(Screen[None]):
         for c in d.clinicians:
             key = f"{letters[names.index(c.rater)]} " if c in blind else ""
             append(out, f"{key}{c.rater} ({c.phase})", "bold")
-            append(out, f" {_full(axis, c.scores.get(axis.id)) if axis.id in c.scores else '·'}")
+            append(out, f" {score_full(axis, c.scores.get(axis.id)) if axis.id in c.scores else '·'}")
             if c.flags:
                 append(out, "  flags: " + ", ".join(c.flags), "bold yellow")
             append(out, "\n")
@@ -199,7 +184,7 @@ class AdjudicationScreen(Screen[None]):
 
     @staticmethod
     def _score(scores: dict[str, float | None], axis: Axis) -> str:
-        return _cell(axis, scores[axis.id]) if axis.id in scores else "·"
+        return score_cell(axis, scores[axis.id]) if axis.id in scores else "·"
 
     # -- keys -------------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from rater.literal import visible
 from rater.rating import FormState
 from rater.rubric import Axis, Rubric
 from rater.rules import FLAGS
-from rater.ui.widgets.literal import append, score_text
+from rater.ui.widgets.literal import append, score_full
 
 FLAG_LABELS = {"unsafe": "unsafe", "unsure": "unsure", "rubric_gap": "rubric gap"}
 ROOMY = 30  # from this terminal height the form shows anchors, questions and the note in full
@@ -46,13 +46,6 @@ def _choices(axis: Axis) -> str:
     names = first if len(set(first)) == len(first) else [c.replace("_", " ") for c in axis.categories]
     keys = " · ".join(f"{i} {n}" for i, n in enumerate(names, 1))
     return keys + (" · 0 N/A" if axis.allows_na else "")
-
-
-def _cell(axis: Axis, score: float | None) -> str:
-    """A given score as its row shows it: "4", "N/A", or a nominal axis's "2 over reaction"."""
-    if score is None:
-        return "N/A"
-    return axis.choice(int(score)) if axis.nominal else score_text(score)
 
 
 class RatingForm(Vertical, can_focus=True):
@@ -187,7 +180,7 @@ class RatingForm(Vertical, can_focus=True):
                    "reverse bold" if focused else "")
             if axis.id in self.state.scores:
                 score = self.state.scores[axis.id]
-                append(row, _cell(axis, score), "bold")
+                append(row, score_full(axis, score), "bold")
                 append(row, "  " + axis.short(score), "dim")
             else:
                 append(row, "·", "dim")
@@ -201,7 +194,7 @@ class RatingForm(Vertical, can_focus=True):
         if given is not None and given in self.state.scores and given != self.focus_axis:
             axis = self.rubric.axis(given)
             score = self.state.scores[given]
-            head = f"✓ {axis.name} {_cell(axis, score)}: "
+            head = f"✓ {axis.name} {score_full(axis, score)}: "
             body = _lines(head + axis.short(score), room or 40, None if roomy else 2)[len(head):]
             append(out, head, "bold green")
             append(out, body + "\n", "green")
@@ -218,7 +211,7 @@ class RatingForm(Vertical, can_focus=True):
         # Back on a scored axis: its anchor in full (the row has it cut).
         if axis.id in self.state.scores:
             score = self.state.scores[axis.id]
-            head = f"{_cell(axis, score)}: "
+            head = f"{score_full(axis, score)}: "
             append(out, head, "bold")
             append(out, _lines(head + axis.short(score), room or 40, None if roomy else 2)[len(head):] + "\n",
                    "dim")

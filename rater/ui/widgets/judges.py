@@ -7,18 +7,11 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from rater.panel import Panel
-from rater.rubric import Axis, Rubric
+from rater.rubric import Rubric
 from rater.rules import DEFAULT_PANEL_AGGREGATE, NOMINAL_AGGREGATE
-from rater.ui.widgets.literal import append, score_text
+from rater.ui.widgets.literal import append, score_cell, score_text
 
 _NA = "n/a"  # the judge panel has always written N/A in lower case (the form: "N/A")
-
-
-def _cell(axis: Axis, score: float | None, tied: bool = False) -> str:
-    """A score in the panel's narrow columns; a nominal axis's category by the first letters of its name."""
-    if score is None or not axis.nominal:
-        return score_text(score, _NA)
-    return axis.label(score)[: 2 if tied else 3] + ("*" if tied else "")
 
 
 def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool, room: int = 0) -> Text:
@@ -46,8 +39,8 @@ def panel_text(panel: Panel, rubric: Rubric, focus_axis: str, hidden: bool, room
         append(out, axis.name[:width].ljust(width), style)
         for j in panel.judges:
             s = ap.judges.get(j) if ap else None
-            append(out, f" {_cell(axis, s.score) if s else '-':>3}", style)
-        median = _cell(axis, ap.aggregate, ap.tied) if ap else "-"
+            append(out, f" {score_cell(axis, s.score, _NA) if s else '-':>3}", style)
+        median = score_cell(axis, ap.aggregate, _NA, ap.tied) if ap else "-"
         append(out, f"  {median:>3}\n", style + " bold" if style else "bold")
     method = next((p.method for p in panel.axes.values() if p.method != NOMINAL_AGGREGATE),
                   DEFAULT_PANEL_AGGREGATE)

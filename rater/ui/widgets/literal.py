@@ -11,9 +11,14 @@ widgets write a score.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
 from rater.literal import visible
+
+if TYPE_CHECKING:
+    from rater.rubric import Axis
 
 # One table for the whole program: rater.literal (the CLI uses it too).
 
@@ -35,3 +40,19 @@ def score_text(score: float | None, na: str = "N/A") -> str:
     The rater's own form says "N/A" (the key's label); the judge panel passes "n/a".
     """
     return na if score is None else f"{score:g}"
+
+
+def score_cell(axis: Axis, score: float | None, na: str = "N/A", tied: bool = False) -> str:
+    """A score in narrow columns: the number, or a nominal axis's category by its first letters
+    (* marks a tied mode)."""
+    if score is None or not axis.nominal:
+        return score_text(score, na)
+    return axis.label(score)[: 2 if tied else 3] + ("*" if tied else "")
+
+
+def score_full(axis: Axis, score: float | None, na: str = "N/A") -> str:
+    """A score in a row or a sentence: "4", "N/A", or a nominal axis's key and category,
+    "3 under reaction"."""
+    if score is None or not axis.nominal or not float(score).is_integer():
+        return score_text(score, na)
+    return axis.choice(int(score))
