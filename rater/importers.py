@@ -343,19 +343,19 @@ Group = tuple[str, str, bool | None]  # response id, judge or rater, judges visi
 Scored = dict[str, tuple[int, float | None, str]]  # axis -> (line, score, rationale)
 
 
-def _read_scored(store: Store, path: Path, who: str, columns: tuple[str, ...],
-                 phased: bool = False) -> tuple[dict[Group, Scored], list[Problem]]:
-    """Rows grouped by (response_id, judge or rater, judges_visible): axis -> (line, score, rationale).
-
-    With ``phased``, each row's optional judges_visible column is part of its
-    group, so a rater's blind rating and their revision after seeing the
-    judges can come in one file and stay two ratings.
+def _read_scored(store: Store, path: Path, columns: tuple[str, ...]
+                 ) -> tuple[dict[Group, Scored], list[Problem]]:
+    """A ratings file's rows grouped by (response_id, rater, judges_visible): axis -> (line, score,
+    rationale). The optional judges_visible column is part of the group, so a rater's blind rating
+    and their revision after seeing the judges can come in one file and stay two ratings.
+    (Judge scores are checked in a staging table instead: see import_judgments.)
     """
+    who = "rater"
     _, rubric = store.rubric()
     response_ids = {r[0] for r in store.conn.execute("SELECT id FROM responses")}
     groups: dict[Group, Scored] = defaultdict(dict)
     problems: list[Problem] = []
-    for line, row in read_rows(path, columns, ("judges_visible",) if phased else ()):
+    for line, row in read_rows(path, columns, ("judges_visible",)):
         ids = _ids(path, line, row, ("response_id", who, "axis"), problems.append)
         if ids is None:
             continue
@@ -383,8 +383,7 @@ def _read_scored(store: Store, path: Path, who: str, columns: tuple[str, ...],
         if seen and seen[1:] != (score, rationale):
             problems.append(Problem(f"{who} {name!r} scored {axis} of {rid!r} differently at line "
                                     f"{seen[0]}", str(path), line, "score",
-                                    "keep one row per response, " + who + " and axis"
-                                    + (" (and judges_visible)" if phased else "")))
+                                    "keep one row per response, rater and axis (and judges_visible)"))
         groups[key][axis] = (line, score, rationale)
     return groups, problems
 
@@ -527,7 +526,7 @@ def _visible(value: Any) -> bool | str | None:
 @_all_or_nothing
 def import_ratings(store: Store, path: Path) -> ImportResult:
     version, _ = store.rubric()
-    groups, problems = _read_scored(store, path, "rater", RATING_COLUMNS, phased=True)
+    groups, problems = _read_scored(store, path, RATING_COLUMNS)
     _fail(problems)
     added = updated = unchanged = 0
     with store.write():
